@@ -1,0 +1,1 @@
+//! host side (being written)

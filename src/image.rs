@@ -1,0 +1,337 @@
+//! The files an update uses, and the checks made on them before the modem is touched.
+//!
+//! Only the first bytes of each file are looked at ([`Head`]); they are kept, and
+//! [`Headed`] replays them before the rest of the stream, so a non-seekable source
+//! (a socket, an HTTP body) is read exactly once.
+
+use crate::error::{Error, FileProblem, FileRole};
+use crate::hal::ImageSource;
+use crate::version::parse_upgdiff_name;
+
+/// Bytes of each file kept for the checks.
+pub const HEAD_LEN: usize = 64;
+/// Files under this size are not firmware.
+pub const MIN_SIZE: u32 = 128;
+/// Files over this size cannot be stored first (FFF): they go ON_THE_FLY.
+pub const FFF_LIMIT: u32 = 4 * 1024 * 1024;
+/// Magic of a `.dup` image.
+pub const DUP_MAGIC: &[u8; 4] = b"UPGR";
+/// Magic of an ELF file (`updater.elf`).
+pub const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
+/// Observed in one package: the header's length field is the file size minus this.
+pub const DUP_LENGTH_OFFSET: u32 = 46;
+
+/// The first bytes of a file.
+#[derive(Debug, Clone, Copy)]
+pub struct Head {
+    bytes: [u8; HEAD_LEN],
+    len: usize,
+}
+
+impl Head {
+    /// Reads up to [`HEAD_LEN`] bytes from the start of `src`.
+    pub fn read(src: &mut dyn ImageSource, role: FileRole) -> Result<Head, Error> {
+        let mut head = Head {
+            bytes: [0; HEAD_LEN],
+            len: 0,
+        };
+        let want = (src.size() as usize).min(HEAD_LEN);
+        while head.len < want {
+            let n = src.read(&mut head.bytes[head.len..want])?;
+            if n == 0 {
+                let problem = FileProblem::Truncated {
+                    expected: src.size(),
+                    got: head.len as u32,
+                };
+                return Err(Error::File { role, problem });
+            }
+            head.len += n;
+        }
+        Ok(head)
+    }
+
+    /// The bytes read.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    fn starts_with(&self, magic: &[u8]) -> bool {
+        self.bytes().starts_with(magic)
+    }
+
+    /// True for a web page saved instead of the file.
+    pub fn looks_like_html(&self) -> bool {
+        let b = self.bytes();
+        let b = b.strip_prefix(b"\xef\xbb\xbf").unwrap_or(b);
+        let start = b
+            .iter()
+            .position(|c| !c.is_ascii_whitespace())
+            .unwrap_or(b.len());
+        let b = &b[start..];
+        let lower =
+            |s: &[u8]| -> bool { b.len() >= s.len() && b[..s.len()].eq_ignore_ascii_case(s) };
+        lower(b"<!doctype html") || lower(b"<html") || lower(b"<?xml") || lower(b"<head")
+    }
+
+    /// The NUL-terminated description after the `.dup` header, if any.
+    pub fn dup_description(&self) -> &str {
+        let b = self.bytes();
+        let Some(rest) = b.get(12..) else {
+            return "";
+        };
+        let end = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
+        core::str::from_utf8(&rest[..end]).unwrap_or("")
+    }
+
+    /// The payload length the `.dup` header announces.
+    pub fn dup_length_field(&self) -> Option<u32> {
+        let b = self.bytes().get(8..12)?;
+        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+}
+
+/// A full image or a differential one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirmwareKind {
+    /// A full image (CATM1-*.dup, NB1-*.dup).
+    Full,
+    /// An upgdiff from build `from` to build `to`.
+    Diff {
+        /// Build the modem must run.
+        from: u32,
+        /// Build it will run after.
+        to: u32,
+    },
+}
+
+/// What the checks found out about a firmware image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirmwareCheck {
+    /// Full or upgdiff.
+    pub kind: FirmwareKind,
+    /// The header's length field does not match the file size (maybe cut short): a warning.
+    pub length_mismatch: bool,
+}
+
+fn bad(role: FileRole, problem: FileProblem) -> Error {
+    Error::File { role, problem }
+}
+
+fn common_checks(head: &Head, size: u32, role: FileRole) -> Result<(), Error> {
+    if size < MIN_SIZE {
+        return Err(bad(role, FileProblem::TooSmall { size }));
+    }
+    if head.looks_like_html() {
+        return Err(bad(role, FileProblem::Html));
+    }
+    Ok(())
+}
+
+/// Checks a firmware image (`.dup`).
+pub fn check_firmware(head: &Head, size: u32, name: &str) -> Result<FirmwareCheck, Error> {
+    let role = FileRole::Firmware;
+    common_checks(head, size, role)?;
+    if head.starts_with(ELF_MAGIC) {
+        return Err(bad(role, FileProblem::ElfAsFirmware));
+    }
+    if !head.starts_with(DUP_MAGIC) {
+        return Err(bad(role, FileProblem::NotDup));
+    }
+    let description = head.dup_description();
+    let from_text = description
+        .find("upgdiff")
+        .or_else(|| description.find("UPGDIFF"))
+        .and_then(|at| parse_upgdiff_name(&description[at..]));
+    let kind = match parse_upgdiff_name(name).or(from_text) {
+        Some((from, to)) => FirmwareKind::Diff { from, to },
+        None => FirmwareKind::Full,
+    };
+    let length_mismatch = head
+        .dup_length_field()
+        .is_some_and(|len| len.checked_add(DUP_LENGTH_OFFSET) != Some(size));
+    Ok(FirmwareCheck {
+        kind,
+        length_mismatch,
+    })
+}
+
+/// Checks `updater.elf`.
+pub fn check_updater(head: &Head, size: u32) -> Result<(), Error> {
+    let role = FileRole::Updater;
+    common_checks(head, size, role)?;
+    if head.starts_with(DUP_MAGIC) {
+        return Err(bad(role, FileProblem::DupAsUpdater));
+    }
+    if !head.starts_with(ELF_MAGIC) {
+        return Err(bad(role, FileProblem::NotElf));
+    }
+    Ok(())
+}
+
+/// Checks the bootrom package: a package streamed like a `.dup`, never an ELF.
+pub fn check_bootrom(head: &Head, size: u32) -> Result<(), Error> {
+    let role = FileRole::Bootrom;
+    common_checks(head, size, role)?;
+    if head.starts_with(ELF_MAGIC) {
+        return Err(bad(role, FileProblem::NotDup));
+    }
+    Ok(())
+}
+
+/// A source whose first bytes were already read into a [`Head`]: replays them, then the rest.
+pub struct Headed<'s> {
+    head: Head,
+    pos: usize,
+    src: &'s mut dyn ImageSource,
+    role: FileRole,
+}
+
+impl<'s> Headed<'s> {
+    /// Reads the head of `src` and keeps it for replay.
+    pub fn new(src: &'s mut dyn ImageSource, role: FileRole) -> Result<Self, Error> {
+        let head = Head::read(src, role)?;
+        Ok(Headed {
+            head,
+            pos: 0,
+            src,
+            role,
+        })
+    }
+
+    /// The first bytes.
+    pub fn head(&self) -> &Head {
+        &self.head
+    }
+
+    /// Which file this is.
+    pub fn role(&self) -> FileRole {
+        self.role
+    }
+}
+
+impl ImageSource for Headed<'_> {
+    fn size(&self) -> u32 {
+        self.src.size()
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let kept = self.head.bytes();
+        if self.pos < kept.len() {
+            let n = (kept.len() - self.pos).min(buf.len());
+            buf[..n].copy_from_slice(&kept[self.pos..self.pos + n]);
+            self.pos += n;
+            return Ok(n);
+        }
+        self.src.read(buf)
+    }
+
+    fn name(&self) -> &str {
+        self.src.name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Mem<'a>(&'a [u8], usize, &'a str);
+    impl ImageSource for Mem<'_> {
+        fn size(&self) -> u32 {
+            self.0.len() as u32
+        }
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+            let n = (self.0.len() - self.1).min(buf.len()).min(7);
+            buf[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+            self.1 += n;
+            Ok(n)
+        }
+        fn name(&self) -> &str {
+            self.2
+        }
+    }
+
+    fn dup(len: usize, desc: &str) -> [u8; 300] {
+        let mut b = [0u8; 300];
+        b[..4].copy_from_slice(b"UPGR");
+        b[4..8].copy_from_slice(&3u32.to_le_bytes());
+        b[8..12].copy_from_slice(&((len as u32) - 46).to_le_bytes());
+        b[12..12 + desc.len()].copy_from_slice(desc.as_bytes());
+        b
+    }
+
+    fn check(data: &[u8], name: &str) -> Result<FirmwareCheck, Error> {
+        let mut m = Mem(data, 0, name);
+        let h = Headed::new(&mut m, FileRole::Firmware)?;
+        check_firmware(h.head(), data.len() as u32, name)
+    }
+
+    #[test]
+    fn full_and_diff() {
+        let d = dup(300, "CATM1-38638");
+        let c = check(&d, "/sd/CATM1-38638.dup").unwrap();
+        assert_eq!(c.kind, FirmwareKind::Full);
+        assert!(!c.length_mismatch);
+        let c = check(&d, "/sd/upgdiff_38638-to-39529.dup").unwrap();
+        assert_eq!(
+            c.kind,
+            FirmwareKind::Diff {
+                from: 38638,
+                to: 39529
+            }
+        );
+        let d = dup(300, "pkg upgdiff_33080-to-40343");
+        let c = check(&d, "renamed.dup").unwrap();
+        assert_eq!(
+            c.kind,
+            FirmwareKind::Diff {
+                from: 33080,
+                to: 40343
+            }
+        );
+        assert!(check(&d[..250], "x.dup").unwrap().length_mismatch);
+    }
+
+    #[test]
+    fn bad_inputs() {
+        let problem = |r: Result<FirmwareCheck, Error>| match r {
+            Err(Error::File { problem, .. }) => problem,
+            other => panic!("{other:?}"),
+        };
+        let mut html = [b' '; 300];
+        html[..15].copy_from_slice(b"<!DOCTYPE html>");
+        assert_eq!(problem(check(&html, "a.dup")), FileProblem::Html);
+        assert_eq!(
+            problem(check(&[0u8; 100], "a.dup")),
+            FileProblem::TooSmall { size: 100 }
+        );
+        let mut elf = [0u8; 300];
+        elf[..4].copy_from_slice(ELF_MAGIC);
+        assert_eq!(problem(check(&elf, "a.dup")), FileProblem::ElfAsFirmware);
+        assert_eq!(problem(check(&[7u8; 300], "a.dup")), FileProblem::NotDup);
+        let d = dup(300, "x");
+        let mut m = Mem(&d, 0, "");
+        let h = Headed::new(&mut m, FileRole::Updater).unwrap();
+        assert_eq!(
+            check_updater(h.head(), 300),
+            Err(Error::File {
+                role: FileRole::Updater,
+                problem: FileProblem::DupAsUpdater
+            })
+        );
+    }
+
+    #[test]
+    fn headed_replays_everything() {
+        let data: [u8; 200] = core::array::from_fn(|i| i as u8);
+        let mut m = Mem(&data, 0, "");
+        let mut h = Headed::new(&mut m, FileRole::Firmware).unwrap();
+        let mut out = [0u8; 200];
+        let mut got = 0;
+        while got < 200 {
+            let n = h.read(&mut out[got..]).unwrap();
+            assert!(n > 0);
+            got += n;
+        }
+        assert_eq!(out, data);
+    }
+}

@@ -1,0 +1,51 @@
+//! # sqnsupgrade
+//!
+//! The engine of a firmware updater for the Sequans SQN3330 ("Monarch") LTE modem of Pycom
+//! GPy, FiPy and G01 boards. It speaks the modem's AT commands and its binary STP transfer
+//! protocol, detects the modem's state and runs every update flow, including recovery.
+//!
+//! The engine is `no_std` and allocates nothing: the platform hands it small traits
+//! ([`hal`]) for the serial link, the clock, the image, a cancel check and an event sink,
+//! and a buffer for one block. Around it live the host side (feature `host`: a tty link,
+//! the `sqnsupgrade` CLI, the `sqnsim` modem simulator) and the MicroPython module.
+//!
+//! Modules, one concern each:
+//! - [`stp`]: STP frames and the host-side session (the wire, binary part);
+//! - [`at`]: the AT channel (the wire, text part);
+//! - [`image`]: the files and their checks;
+//! - [`version`]: parsing versions, IMEI and upgdiff names;
+//! - [`state`]: the modem's boot modes;
+//! - [`updater`]: the procedures;
+//! - [`error`]: the one error type.
+#![no_std]
+#![warn(missing_docs)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod at;
+pub mod error;
+pub mod hal;
+pub mod image;
+pub mod state;
+pub mod stp;
+pub mod updater;
+pub mod version;
+
+#[cfg(feature = "host")]
+pub mod host;
+
+pub use error::{Error, FileProblem, FileRole};
+pub use hal::{Cancel, Clock, Event, Events, Hal, ImageSource, Link, Payload, Stage};
+pub use state::State;
+pub use updater::{
+    Failure, Method, MethodChoice, ModemInfo, Next, Options, Outcome, Timeouts, Updater,
+};
+
+#[cfg(all(not(feature = "std"), not(test)))]
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
+    // The engine has no panicking paths by design; should one be reached on a board,
+    // stop here and let the watchdog reset the ESP32.
+    loop {}
+}
