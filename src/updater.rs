@@ -147,8 +147,6 @@ pub struct Failure {
     pub state: Option<State>,
     /// True when a command that changes the modem had been sent.
     pub modem_changed: bool,
-    /// The name of the file the error is about, if any.
-    pub file: String<128>,
 }
 
 impl Failure {
@@ -170,13 +168,28 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// A failure before anything was sent to the modem.
+    pub fn untouched(error: Error) -> Failure {
+        Failure {
+            error,
+            state: None,
+            modem_changed: false,
+        }
+    }
+
+    /// The file the error is about, if it is about one (the caller knows its path).
+    pub fn file_role(&self) -> Option<FileRole> {
+        match self.error {
+            Error::File { role, .. } => Some(role),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.file.is_empty() {
-            write!(f, "{}", self.error)
-        } else {
-            write!(f, "{}: {}", self.file, self.error)
-        }
+        write!(f, "{}", self.error)
     }
 }
 
@@ -332,12 +345,22 @@ impl<'a, 'b> Updater<'a, 'b> {
         Ok(None)
     }
 
+    /// A failure after the modem was changed: asks the modem where it is now (read-only),
+    /// so the user is told the real state and the command that continues.
+    fn fail_after_change(&mut self, error: Error) -> Failure {
+        if self.changed && !matches!(error, Error::Cancelled | Error::Link) {
+            if let Ok(state) = self.detect() {
+                self.state = state;
+            }
+        }
+        self.fail(error)
+    }
+
     fn fail(&self, error: Error) -> Failure {
         Failure {
             error,
             state: self.state,
             modem_changed: self.changed,
-            file: String::new(),
         }
     }
 
@@ -472,6 +495,8 @@ impl<'a, 'b> Updater<'a, 'b> {
         self.sent = 0;
         self.stage(Stage::CheckFiles);
         let mut fw = open_checked(firmware, FileRole::Firmware)?;
+        let check =
+            image::check_firmware(fw.head(), fw.size(), fw.name()).map_err(Failure::untouched)?;
         let mut up = match updater {
             Some(u) => Some(open_checked(u, FileRole::Updater)?),
             None => None,
@@ -480,9 +505,6 @@ impl<'a, 'b> Updater<'a, 'b> {
             Some(b) => Some(open_checked(b, FileRole::Bootrom)?),
             None => None,
         };
-        let fw_name = fw.name();
-        let check =
-            image::check_firmware(fw.head(), fw.size(), fw_name).map_err(|e| named(e, fw_name))?;
         let mut result = self.run_checked(
             &mut fw,
             check.kind,
@@ -493,17 +515,7 @@ impl<'a, 'b> Updater<'a, 'b> {
         if let Ok(outcome) = &mut result {
             outcome.elapsed_ms = self.hal.clock.now_ms() - started;
         }
-        result.map_err(|mut f| {
-            if let Error::File { role, .. } = f.error {
-                let name = match role {
-                    FileRole::Firmware => fw.name(),
-                    FileRole::Updater => up.as_ref().map_or("", |u| u.name()),
-                    FileRole::Bootrom => br.as_ref().map_or("", |b| b.name()),
-                };
-                f.file = truncate_name(name);
-            }
-            f
-        })
+        result
     }
 
     fn run_checked(
@@ -551,8 +563,10 @@ impl<'a, 'b> Updater<'a, 'b> {
             Plan::Normal(m) => m,
             _ => Method::OnTheFly,
         };
-        self.execute(plan, fw, up, br).map_err(|e| self.fail(e))?;
-        let (after, imei) = self.closing_report().map_err(|e| self.fail(e))?;
+        let done = self
+            .execute(plan, fw, up, br)
+            .and_then(|()| self.closing_report());
+        let (after, imei) = done.map_err(|e| self.fail_after_change(e))?;
         Ok(Outcome {
             state_before: state,
             state_after: self.state,
@@ -983,45 +997,13 @@ impl<'a, 'b> Updater<'a, 'b> {
 }
 
 fn open_checked<'s>(src: &'s mut dyn ImageSource, role: FileRole) -> Result<Headed<'s>, Failure> {
-    let name_err = |e: Error, src_name: &str| Failure {
-        error: e,
-        state: None,
-        modem_changed: false,
-        file: truncate_name(src_name),
-    };
     let size = src.size();
-    let headed = match Headed::new(src, role) {
-        Ok(h) => h,
-        Err(e) => {
-            return Err(name_err(e, ""));
-        }
-    };
+    let headed = Headed::new(src, role).map_err(Failure::untouched)?;
     let check = match role {
         FileRole::Firmware => Ok(()),
         FileRole::Updater => image::check_updater(headed.head(), size),
         FileRole::Bootrom => image::check_bootrom(headed.head(), size),
     };
-    match check {
-        Ok(()) => Ok(headed),
-        Err(e) => Err(name_err(e, headed.name())),
-    }
-}
-
-fn named(error: Error, name: &str) -> Failure {
-    Failure {
-        error,
-        state: None,
-        modem_changed: false,
-        file: truncate_name(name),
-    }
-}
-
-fn truncate_name(name: &str) -> String<128> {
-    let mut out = String::new();
-    for c in name.chars() {
-        if out.push(c).is_err() {
-            break;
-        }
-    }
-    out
+    check.map_err(Failure::untouched)?;
+    Ok(headed)
 }

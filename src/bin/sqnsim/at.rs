@@ -1,6 +1,6 @@
 //! AT line assembly, command recognition and the `+++` escape detector.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Longest command line kept; longer input is discarded.
 const MAX_LINE: usize = 1024;
@@ -220,7 +220,10 @@ mod tests {
 
     #[test]
     fn line_endings() {
-        assert_eq!(lines(b"AT\r\nATE0\rAT+SMOD?\nATI1\r\n\r\n"), ["AT", "ATE0", "AT+SMOD?", "ATI1"]);
+        assert_eq!(
+            lines(b"AT\r\nATE0\rAT+SMOD?\nATI1\r\n\r\n"),
+            ["AT", "ATE0", "AT+SMOD?", "ATI1"]
+        );
         assert_eq!(lines(b"AT"), Vec::<String>::new());
         let mut l = Lines::default();
         l.feed(b'A');
@@ -241,8 +244,14 @@ mod tests {
         assert_eq!(parse("AT+SMSWBOOT=3,1"), Cmd::Swboot(Some((3, true))));
         assert_eq!(parse("AT+SMSWBOOT=1,0"), Cmd::Swboot(Some((1, false))));
         assert_eq!(parse("AT+SMSWBOOT=2,1"), Cmd::Swboot(None));
-        assert_eq!(parse("AT+SQNWL=\"sqndcc\",2"), Cmd::SqnWl("\"sqndcc\",2".into()));
-        assert_eq!(parse("AT+SQNSUPGRADENTF=\"started\""), Cmd::UpgradeNtf("\"started\"".into()));
+        assert_eq!(
+            parse("AT+SQNWL=\"sqndcc\",2"),
+            Cmd::SqnWl("\"sqndcc\",2".into())
+        );
+        assert_eq!(
+            parse("AT+SQNSUPGRADENTF=\"started\""),
+            Cmd::UpgradeNtf("\"started\"".into())
+        );
         assert_eq!(parse("AT+IPR=921600"), Cmd::Ipr("921600".into()));
         assert_eq!(parse("AT^RESET"), Cmd::Reset);
         assert_eq!(parse("AT+FOO"), Cmd::Unknown);

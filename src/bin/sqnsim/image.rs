@@ -26,7 +26,12 @@ pub fn inspect(head: &[u8]) -> ImageInfo {
         None if upgr => last_five_digits(description(window)),
         None => None,
     };
-    ImageInfo { upgr, elf: head.starts_with(b"\x7fELF"), diff, build }
+    ImageInfo {
+        upgr,
+        elf: head.starts_with(b"\x7fELF"),
+        diff,
+        build,
+    }
 }
 
 /// The NUL-terminated description after `UPGR`, u32 version and u32 length.

@@ -143,10 +143,18 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let mut log = Log::new(&dir, json!({}));
         log.violation("x".into());
-        log.transfers.push(TransferRec { complete: true, ..Default::default() });
-        let snap = Snapshot { state: 2, upgrade: Some("success"), ..Default::default() };
+        log.transfers.push(TransferRec {
+            complete: true,
+            ..Default::default()
+        });
+        let snap = Snapshot {
+            state: 2,
+            upgrade: Some("success"),
+            ..Default::default()
+        };
         log.write(&snap);
-        let v: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("log.json")).unwrap()).unwrap();
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("log.json")).unwrap()).unwrap();
         assert_eq!(v["state"], 2);
         assert_eq!(v["violations"][0], "x");
         assert_eq!(v["transfers"][0]["complete"], true);

@@ -6,7 +6,10 @@ use clap::{Parser, ValueEnum};
 
 /// Options of `sqnsim` (see `docs/SIMULATOR.md`).
 #[derive(Debug, Clone, Parser)]
-#[command(name = "sqnsim", about = "SQN3330 modem simulator on a pseudo-terminal")]
+#[command(
+    name = "sqnsim",
+    about = "SQN3330 modem simulator on a pseudo-terminal"
+)]
 pub struct Opts {
     /// Boot mode at start: 0 FFH/recovery, 1 mTools, 2 application, 4 upgrade.
     #[arg(long, default_value_t = 2, value_parser = parse_state)]
@@ -88,6 +91,52 @@ impl Fault {
     }
 }
 
+/// The faults of a run: per-block faults fire once, flags hold for the whole run.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    blocks: Vec<(Fault, bool)>,
+    /// `swboot-error`.
+    pub swboot_error: bool,
+    /// `swboot-error-all`.
+    pub swboot_error_all: bool,
+    /// `silent`.
+    pub silent: bool,
+    /// `data-mode`.
+    pub data_mode: bool,
+    /// `only-115200`.
+    pub only_115200: bool,
+}
+
+impl Faults {
+    /// Sorts the given faults.
+    pub fn new(list: &[Fault]) -> Faults {
+        let mut f = Faults::default();
+        for &x in list {
+            match x {
+                Fault::SwbootError => f.swboot_error = true,
+                Fault::SwbootErrorAll => f.swboot_error_all = true,
+                Fault::Silent => f.silent = true,
+                Fault::DataMode => f.data_mode = true,
+                Fault::Only115200 => f.only_115200 = true,
+                _ => f.blocks.push((x, false)),
+            }
+        }
+        f
+    }
+
+    /// The not yet fired faults for TRANSFER_BLOCK `n`, now marked fired.
+    pub fn take(&mut self, n: u32) -> Vec<Fault> {
+        let mut hit = Vec::new();
+        for (f, fired) in self.blocks.iter_mut() {
+            if !*fired && f.block() == Some(n) {
+                *fired = true;
+                hit.push(*f);
+            }
+        }
+        hit
+    }
+}
+
 fn parse_state(s: &str) -> Result<u8, String> {
     match s {
         "0" | "1" | "2" | "4" => Ok(s.parse().unwrap_or(2)),
@@ -147,6 +196,15 @@ mod tests {
         assert!(parse_fault("stall@2").is_err());
         assert!(parse_fault("drop-reply@0").is_err());
         assert!(parse_fault("bogus").is_err());
+    }
+
+    #[test]
+    fn block_faults_fire_once() {
+        let mut f = Faults::new(&[Fault::DropReply(2), Fault::Stall(2, 10), Fault::Silent]);
+        assert!(f.silent);
+        assert!(f.take(1).is_empty());
+        assert_eq!(f.take(2).len(), 2);
+        assert!(f.take(2).is_empty());
     }
 
     #[test]

@@ -112,7 +112,11 @@ impl Pty {
     }
 
     fn wait_writable(&self) {
-        let mut p = libc::pollfd { fd: self.master, events: libc::POLLOUT, revents: 0 };
+        let mut p = libc::pollfd {
+            fd: self.master,
+            events: libc::POLLOUT,
+            revents: 0,
+        };
         // SAFETY: one valid pollfd.
         unsafe { libc::poll(&mut p, 1, 20) };
     }
@@ -156,7 +160,10 @@ pub fn speed_value(s: libc::speed_t) -> u32 {
 
 /// Maps a baud rate to its termios constant (115200 when unknown).
 pub fn speed_const(baud: u32) -> libc::speed_t {
-    SPEEDS.iter().find(|(_, v)| *v == baud).map_or(libc::B115200, |(c, _)| *c)
+    SPEEDS
+        .iter()
+        .find(|(_, v)| *v == baud)
+        .map_or(libc::B115200, |(c, _)| *c)
 }
 
 #[cfg(test)]

@@ -48,7 +48,11 @@ pub fn encode(sig: u32, f: &Frame) -> Vec<u8> {
     out.push(f.sid);
     out.extend_from_slice(&(f.payload.len() as u16).to_be_bytes());
     out.extend_from_slice(&f.tid.to_be_bytes());
-    let pcrc = if f.payload.is_empty() { 0 } else { crc16(&f.payload) };
+    let pcrc = if f.payload.is_empty() {
+        0
+    } else {
+        crc16(&f.payload)
+    };
     out.extend_from_slice(&[0, 0]);
     out.extend_from_slice(&pcrc.to_be_bytes());
     let hcrc = crc16(&out);
@@ -59,7 +63,12 @@ pub fn encode(sig: u32, f: &Frame) -> Vec<u8> {
 
 /// Builds the modem's reply to `req` with `payload`.
 pub fn reply(req: &Frame, payload: Vec<u8>) -> Vec<u8> {
-    let f = Frame { op: req.op | 0x80, sid: req.sid, tid: req.tid, payload };
+    let f = Frame {
+        op: req.op | 0x80,
+        sid: req.sid,
+        tid: req.tid,
+        payload,
+    };
     encode(SIG_MODEM, &f)
 }
 
@@ -101,7 +110,12 @@ pub struct Framer {
 impl Framer {
     /// A framer accepting payloads of at most `max_len` bytes.
     pub fn new(max_len: usize) -> Self {
-        Framer { buf: Vec::new(), max_len, resync: false, last_rx: None }
+        Framer {
+            buf: Vec::new(),
+            max_len,
+            resync: false,
+            last_rx: None,
+        }
     }
 
     /// Appends received bytes.
@@ -123,7 +137,9 @@ impl Framer {
         }
         let n = self.buf.len();
         self.buf.clear();
-        Some(format!("STP: incomplete frame ({n} bytes) discarded after 1 s of silence"))
+        Some(format!(
+            "STP: incomplete frame ({n} bytes) discarded after 1 s of silence"
+        ))
     }
 
     /// Time at which a buffered partial frame would expire.
@@ -135,19 +151,16 @@ impl Framer {
     }
 
     /// Returns the next frame or framing error, or None when more bytes are needed.
-    pub fn next(&mut self) -> Option<Framed> {
-        loop {
-            if let Some(v) = self.seek_signature() {
-                return Some(Framed::Bad(v));
-            }
-            if self.buf.len() < HDR {
-                return None;
-            }
-            match self.check_header() {
-                Err(v) => return Some(Framed::Bad(v)),
-                Ok(None) => return None,
-                Ok(Some(f)) => return Some(f),
-            }
+    pub fn next_frame(&mut self) -> Option<Framed> {
+        if let Some(v) = self.seek_signature() {
+            return Some(Framed::Bad(v));
+        }
+        if self.buf.len() < HDR {
+            return None;
+        }
+        match self.check_header() {
+            Err(v) => Some(Framed::Bad(v)),
+            Ok(f) => f,
         }
     }
 
@@ -169,7 +182,10 @@ impl Framer {
         if reported {
             return None;
         }
-        Some(format!("STP: bad signature (bytes {}), resynchronising", hex(&head)))
+        Some(format!(
+            "STP: bad signature (bytes {}), resynchronising",
+            hex(&head)
+        ))
     }
 
     /// Checks a full header at the buffer start; Ok(None) when the payload is incomplete.
@@ -179,23 +195,39 @@ impl Framer {
         let want = header_crc(h);
         if hcrc != want {
             self.skip_bad(4);
-            return Err(format!("STP: bad header CRC {hcrc:#06x} (expected {want:#06x})"));
+            return Err(format!(
+                "STP: bad header CRC {hcrc:#06x} (expected {want:#06x})"
+            ));
         }
         if len > self.max_len {
             self.skip_bad(4);
-            return Err(format!("STP: payload length {len} exceeds max transfer {}", self.max_len));
+            return Err(format!(
+                "STP: payload length {len} exceeds max transfer {}",
+                self.max_len
+            ));
         }
         if self.buf.len() < HDR + len {
             return Ok(None);
         }
         let frame: Vec<u8> = self.buf.drain(..HDR + len).collect();
         let payload = frame[HDR..].to_vec();
-        let got = if payload.is_empty() { 0 } else { crc16(&payload) };
+        let got = if payload.is_empty() {
+            0
+        } else {
+            crc16(&payload)
+        };
         if got != pcrc {
-            return Err(format!("STP: bad payload CRC {pcrc:#06x} (expected {got:#06x})"));
+            return Err(format!(
+                "STP: bad payload CRC {pcrc:#06x} (expected {got:#06x})"
+            ));
         }
         let (op, sid, tid) = (frame[4], frame[5], be32(&frame[8..12]));
-        Ok(Some(Framed::Frame(Frame { op, sid, tid, payload })))
+        Ok(Some(Framed::Frame(Frame {
+            op,
+            sid,
+            tid,
+            payload,
+        })))
     }
 
     fn skip_bad(&mut self, n: usize) {
@@ -275,7 +307,12 @@ pub struct Session {
 impl Session {
     /// A new session announcing `max_transfer`.
     pub fn new(max_transfer: u16) -> Self {
-        Session { max_transfer, expect: Expect::Reset, next_tid: 0, last: None }
+        Session {
+            max_transfer,
+            expect: Expect::Reset,
+            next_tid: 0,
+            last: None,
+        }
     }
 
     /// Judges one frame. The caller stores blocks and calls [`Session::answered`].
@@ -286,7 +323,10 @@ impl Session {
                     return Verdict::Resend(l.reply.clone());
                 }
                 let what = op_name(f.op);
-                return Verdict::Violation(format!("STP: {what} tid {} resent with a different payload", f.tid));
+                return Verdict::Violation(format!(
+                    "STP: {what} tid {} resent with a different payload",
+                    f.tid
+                ));
             }
         }
         match (self.expect, f.op) {
@@ -307,15 +347,28 @@ impl Session {
     /// Records the reply sent for request `f`, for resends.
     pub fn answered(&mut self, f: &Frame, reply: &[u8]) {
         let payload = f.payload.clone();
-        self.last = Some(Last { op: f.op, tid: f.tid, payload, reply: reply.to_vec() });
+        self.last = Some(Last {
+            op: f.op,
+            tid: f.tid,
+            payload,
+            reply: reply.to_vec(),
+        });
     }
 
     fn ids(&self, f: &Frame, sid: u8, tid: u32) -> Result<(), String> {
         if f.sid != sid {
-            return Err(format!("STP: {} with sid {} (expected {sid})", op_name(f.op), f.sid));
+            return Err(format!(
+                "STP: {} with sid {} (expected {sid})",
+                op_name(f.op),
+                f.sid
+            ));
         }
         if f.tid != tid {
-            return Err(format!("STP: {} with tid {} (expected {tid})", op_name(f.op), f.tid));
+            return Err(format!(
+                "STP: {} with tid {} (expected {tid})",
+                op_name(f.op),
+                f.tid
+            ));
         }
         Ok(())
     }
@@ -345,7 +398,9 @@ impl Session {
         }
         if f.payload.len() != 2 {
             let n = f.payload.len();
-            return Verdict::Violation(format!("STP: TRANSFER_BLOCK_CMD payload of {n} bytes (expected 2)"));
+            return Verdict::Violation(format!(
+                "STP: TRANSFER_BLOCK_CMD payload of {n} bytes (expected 2)"
+            ));
         }
         let len = be16(&f.payload);
         let max = self.max_transfer.saturating_sub(HDR as u16);
@@ -363,7 +418,9 @@ impl Session {
         }
         if f.payload.len() != len as usize {
             let n = f.payload.len();
-            return Verdict::Violation(format!("STP: TRANSFER_BLOCK of {n} bytes, announced {len}"));
+            return Verdict::Violation(format!(
+                "STP: TRANSFER_BLOCK of {n} bytes, announced {len}"
+            ));
         }
         self.expect = Expect::Cmd;
         self.next_tid += 1;
@@ -374,7 +431,9 @@ impl Session {
     fn final_reset(&mut self, f: &Frame) -> Verdict {
         if f.sid > 1 || (f.tid != 0 && f.tid != self.next_tid) {
             let (s, t, n) = (f.sid, f.tid, self.next_tid);
-            return Verdict::Violation(format!("STP: final RESET with sid {s} tid {t} (expected sid 0/1, tid 0 or {n})"));
+            return Verdict::Violation(format!(
+                "STP: final RESET with sid {s} tid {t} (expected sid 0/1, tid 0 or {n})"
+            ));
         }
         let complete = self.expect == Expect::Cmd;
         self.expect = Expect::Done;
@@ -397,7 +456,12 @@ mod tests {
     use super::*;
 
     fn req(op: u8, sid: u8, tid: u32, payload: &[u8]) -> Frame {
-        Frame { op, sid, tid, payload: payload.to_vec() }
+        Frame {
+            op,
+            sid,
+            tid,
+            payload: payload.to_vec(),
+        }
     }
 
     fn host(op: u8, sid: u8, tid: u32, payload: &[u8]) -> Vec<u8> {
@@ -432,12 +496,15 @@ mod tests {
         bytes.extend(host(OP_RESET, 0, 0, &[]));
         bytes.extend(host(OP_CMD, 1, 2, &[0, 4]));
         fr.push(&bytes[..20], now);
-        assert!(matches!(fr.next(), Some(Framed::Bad(_))));
-        assert!(matches!(fr.next(), Some(Framed::Frame(f)) if f.op == OP_RESET));
-        assert_eq!(fr.next(), None);
+        assert!(matches!(fr.next_frame(), Some(Framed::Bad(_))));
+        assert!(matches!(fr.next_frame(), Some(Framed::Frame(f)) if f.op == OP_RESET));
+        assert_eq!(fr.next_frame(), None);
         fr.push(&bytes[20..], now);
-        assert_eq!(fr.next(), Some(Framed::Frame(req(OP_CMD, 1, 2, &[0, 4]))));
-        assert_eq!(fr.next(), None);
+        assert_eq!(
+            fr.next_frame(),
+            Some(Framed::Frame(req(OP_CMD, 1, 2, &[0, 4])))
+        );
+        assert_eq!(fr.next_frame(), None);
     }
 
     #[test]
@@ -450,12 +517,12 @@ mod tests {
         b[17] ^= 1;
         fr.push(&a, now);
         fr.push(&b, now);
-        assert!(matches!(fr.next(), Some(Framed::Bad(v)) if v.contains("header CRC")));
-        assert!(matches!(fr.next(), Some(Framed::Bad(v)) if v.contains("payload CRC")));
-        assert_eq!(fr.next(), None);
+        assert!(matches!(fr.next_frame(), Some(Framed::Bad(v)) if v.contains("header CRC")));
+        assert!(matches!(fr.next_frame(), Some(Framed::Bad(v)) if v.contains("payload CRC")));
+        assert_eq!(fr.next_frame(), None);
         let mut fr = Framer::new(2048);
         fr.push(&host(OP_BLOCK, 1, 3, &vec![0; 3000]), now);
-        assert!(matches!(fr.next(), Some(Framed::Bad(v)) if v.contains("exceeds")));
+        assert!(matches!(fr.next_frame(), Some(Framed::Bad(v)) if v.contains("exceeds")));
     }
 
     #[test]
@@ -463,7 +530,7 @@ mod tests {
         let now = Instant::now();
         let mut fr = Framer::new(8192);
         fr.push(&host(OP_RESET, 0, 0, &[])[..10], now);
-        assert_eq!(fr.next(), None);
+        assert_eq!(fr.next_frame(), None);
         assert!(fr.expire(now + Duration::from_millis(100)).is_none());
         assert!(fr.expire(now + Duration::from_millis(1500)).is_some());
     }
@@ -482,29 +549,86 @@ mod tests {
     #[test]
     fn session_happy_path_and_resend() {
         let mut s = Session::new(8192);
-        assert_eq!(answer(&mut s, &req(OP_RESET, 0, 0, &[])), Verdict::Reply(vec![]));
-        assert!(matches!(answer(&mut s, &req(OP_RESET, 0, 0, &[])), Verdict::Resend(_)));
-        assert_eq!(answer(&mut s, &req(OP_OPEN, 1, 1, &[])), Verdict::Reply(vec![1, 1, 0x20, 0]));
-        assert_eq!(answer(&mut s, &req(OP_CMD, 1, 2, &[0, 3])), Verdict::Reply(vec![]));
-        assert_eq!(answer(&mut s, &req(OP_BLOCK, 1, 3, &[1, 2, 3])), Verdict::Block);
-        assert!(matches!(answer(&mut s, &req(OP_BLOCK, 1, 3, &[1, 2, 3])), Verdict::Resend(_)));
-        assert!(matches!(answer(&mut s, &req(OP_BLOCK, 1, 3, &[9, 2, 3])), Verdict::Violation(_)));
-        assert_eq!(answer(&mut s, &req(OP_RESET, 0, 0, &[])), Verdict::Final { complete: true });
+        assert_eq!(
+            answer(&mut s, &req(OP_RESET, 0, 0, &[])),
+            Verdict::Reply(vec![])
+        );
+        assert!(matches!(
+            answer(&mut s, &req(OP_RESET, 0, 0, &[])),
+            Verdict::Resend(_)
+        ));
+        assert_eq!(
+            answer(&mut s, &req(OP_OPEN, 1, 1, &[])),
+            Verdict::Reply(vec![1, 1, 0x20, 0])
+        );
+        assert_eq!(
+            answer(&mut s, &req(OP_CMD, 1, 2, &[0, 3])),
+            Verdict::Reply(vec![])
+        );
+        assert_eq!(
+            answer(&mut s, &req(OP_BLOCK, 1, 3, &[1, 2, 3])),
+            Verdict::Block
+        );
+        assert!(matches!(
+            answer(&mut s, &req(OP_BLOCK, 1, 3, &[1, 2, 3])),
+            Verdict::Resend(_)
+        ));
+        assert!(matches!(
+            answer(&mut s, &req(OP_BLOCK, 1, 3, &[9, 2, 3])),
+            Verdict::Violation(_)
+        ));
+        assert_eq!(
+            answer(&mut s, &req(OP_RESET, 0, 0, &[])),
+            Verdict::Final { complete: true }
+        );
     }
 
     #[test]
     fn session_order_errors() {
         let mut s = Session::new(2048);
-        assert!(matches!(answer(&mut s, &req(OP_OPEN, 1, 1, &[])), Verdict::Violation(_)));
-        assert_eq!(answer(&mut s, &req(OP_RESET, 0, 0, &[])), Verdict::Reply(vec![]));
-        assert!(matches!(answer(&mut s, &req(OP_OPEN, 0, 1, &[])), Verdict::Violation(_)));
-        assert!(matches!(answer(&mut s, &req(OP_OPEN, 1, 1, &[])), Verdict::Reply(_)));
-        assert!(matches!(answer(&mut s, &req(OP_CMD, 1, 3, &[0, 3])), Verdict::Violation(_)));
-        assert!(matches!(answer(&mut s, &req(OP_CMD, 1, 2, &[0x07, 0xf1])), Verdict::Violation(_)));
-        assert!(matches!(answer(&mut s, &req(OP_BLOCK, 1, 2, &[0; 3])), Verdict::Violation(_)));
-        assert!(matches!(answer(&mut s, &req(OP_CMD, 1, 2, &[0x07, 0xf0])), Verdict::Reply(_)));
-        assert!(matches!(answer(&mut s, &req(OP_BLOCK, 1, 3, &[0; 3])), Verdict::Violation(_)));
-        assert!(matches!(answer(&mut s, &req(OP_CMD, 1, 4, &[0, 3])), Verdict::Violation(_)));
-        assert_eq!(answer(&mut s, &req(OP_RESET, 0, 4, &[])), Verdict::Final { complete: false });
+        assert!(matches!(
+            answer(&mut s, &req(OP_OPEN, 1, 1, &[])),
+            Verdict::Violation(_)
+        ));
+        assert_eq!(
+            answer(&mut s, &req(OP_RESET, 0, 0, &[])),
+            Verdict::Reply(vec![])
+        );
+        assert!(matches!(
+            answer(&mut s, &req(OP_OPEN, 0, 1, &[])),
+            Verdict::Violation(_)
+        ));
+        assert!(matches!(
+            answer(&mut s, &req(OP_OPEN, 1, 1, &[])),
+            Verdict::Reply(_)
+        ));
+        assert!(matches!(
+            answer(&mut s, &req(OP_CMD, 1, 3, &[0, 3])),
+            Verdict::Violation(_)
+        ));
+        assert!(matches!(
+            answer(&mut s, &req(OP_CMD, 1, 2, &[0x07, 0xf1])),
+            Verdict::Violation(_)
+        ));
+        assert!(matches!(
+            answer(&mut s, &req(OP_BLOCK, 1, 2, &[0; 3])),
+            Verdict::Violation(_)
+        ));
+        assert!(matches!(
+            answer(&mut s, &req(OP_CMD, 1, 2, &[0x07, 0xf0])),
+            Verdict::Reply(_)
+        ));
+        assert!(matches!(
+            answer(&mut s, &req(OP_BLOCK, 1, 3, &[0; 3])),
+            Verdict::Violation(_)
+        ));
+        assert!(matches!(
+            answer(&mut s, &req(OP_CMD, 1, 4, &[0, 3])),
+            Verdict::Violation(_)
+        ));
+        assert_eq!(
+            answer(&mut s, &req(OP_RESET, 0, 3, &[])),
+            Verdict::Final { complete: false }
+        );
     }
 }

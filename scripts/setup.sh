@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# setup.sh: install what this project needs on a Debian machine (idempotent).
+# Rust (cargo, with rustfmt and clippy) must already be there; everything else comes
+# from Debian's packages and PyPI.
+set -euo pipefail
+
+log() { echo "setup: $*"; }
+
+command -v cargo >/dev/null 2>&1 || {
+    echo "setup: cargo not found: install Rust (rustup) first" >&2
+    exit 1
+}
+for comp in rustfmt clippy; do
+    if ! cargo "${comp/rustfmt/fmt}" --version >/dev/null 2>&1; then
+        log "adding rustup component $comp"
+        rustup component add "$comp"
+    fi
+done
+
+# Debian packages: a C toolchain for the MicroPython build, libclang for bindgen,
+# dpkg-dev/xz-utils to unpack MicroPython's source package, pkg-config.
+pkgs=(build-essential pkg-config python3 libclang-dev dpkg-dev xz-utils)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "setup: missing Debian packages: ${missing[*]} (run as root or install them)" >&2
+        exit 1
+    fi
+    log "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Python packages for the CPython shim's tests.
+if ! python3 -c "import serial" >/dev/null 2>&1; then
+    log "installing pyserial"
+    python3 -m pip install -q pyserial || python3 -m pip install -q --break-system-packages pyserial
+fi
+log "ok"

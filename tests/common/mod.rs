@@ -1,0 +1,214 @@
+//! Shared helpers of the end-to-end tests: start the simulator on a pty, run the CLI
+//! against it, make test images, read the simulator's log.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh folder for one test.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!(
+        "sqnsupgrade-test-{}-{}-{}",
+        std::process::id(),
+        tag,
+        n
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A running simulator.
+pub struct Sim {
+    child: Child,
+    /// The pty the updater opens.
+    pub pty: String,
+    /// Where it records.
+    pub record: PathBuf,
+}
+
+impl Sim {
+    /// Starts `sqnsim` with `args` (plus a record folder).
+    pub fn start(args: &[&str]) -> Sim {
+        let record = temp_dir("sim");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sqnsim"))
+            .args(args)
+            .arg("--record")
+            .arg(&record)
+            .args(["--exit-after-ms", "600000"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start sqnsim");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let v: Value = serde_json::from_str(&line).expect("first line is JSON");
+        Sim {
+            pty: v["pty"].as_str().unwrap().to_string(),
+            record,
+            child,
+        }
+    }
+
+    /// The log as written so far.
+    pub fn log(&self) -> Value {
+        let text = std::fs::read_to_string(self.record.join("log.json")).unwrap_or_default();
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Stops the simulator and returns its final log.
+    pub fn stop(mut self) -> Value {
+        unsafe_kill(self.child.id());
+        let _ = self.child.wait();
+        self.log()
+    }
+
+    /// Runs the CLI against this simulator.
+    pub fn cli(&self, args: &[&str]) -> Run {
+        cli(&self.pty, args)
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn unsafe_kill(pid: u32) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
+}
+
+/// The CLI's exit status and output.
+pub struct Run {
+    /// Exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Both streams, for messages in assertions.
+    pub fn all(&self) -> String {
+        format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs `sqnsupgrade --port PTY ARGS…`.
+pub fn cli(port: &str, args: &[&str]) -> Run {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_sqnsupgrade"))
+        .arg("--port")
+        .arg(port)
+        .args(["--reply-timeout", "3"])
+        .args(args)
+        .output()
+        .expect("run sqnsupgrade");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Deterministic pseudo-random bytes.
+fn noise(seed: u32, out: &mut [u8]) {
+    let mut x = seed.wrapping_mul(2_654_435_761).max(1);
+    for b in out.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+}
+
+/// Writes a `.dup` of `size` bytes: `UPGR`, version 3, length size − 46, a description.
+pub fn make_dup(dir: &Path, name: &str, size: usize, description: &str) -> PathBuf {
+    let mut data = vec![0u8; size];
+    noise(size as u32 ^ description.len() as u32, &mut data);
+    data[..4].copy_from_slice(b"UPGR");
+    data[4..8].copy_from_slice(&3u32.to_le_bytes());
+    data[8..12].copy_from_slice(&((size as u32) - 46).to_le_bytes());
+    data[12..12 + description.len()].copy_from_slice(description.as_bytes());
+    data[12 + description.len()] = 0;
+    let path = dir.join(name);
+    std::fs::write(&path, &data).unwrap();
+    path
+}
+
+/// Writes an `updater.elf` stand-in of `size` bytes.
+pub fn make_elf(dir: &Path, size: usize) -> PathBuf {
+    let mut data = vec![0u8; size];
+    noise(7, &mut data);
+    data[..4].copy_from_slice(b"\x7fELF");
+    let path = dir.join("updater.elf");
+    std::fs::write(&path, &data).unwrap();
+    path
+}
+
+/// Writes arbitrary bytes.
+pub fn write(dir: &Path, name: &str, data: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, data).unwrap();
+    path
+}
+
+/// The bytes of transfer number `k` (from 1) the simulator received.
+pub fn transfer_bytes(log: &Value, k: usize) -> Vec<u8> {
+    let t = &log["transfers"][k - 1];
+    std::fs::read(t["file"].as_str().expect("transfer file")).unwrap()
+}
+
+/// Asserts the log shows no protocol violations.
+pub fn assert_no_violations(log: &Value) {
+    let v = log["violations"].as_array().expect("violations list");
+    assert!(v.is_empty(), "violations: {v:?}");
+}
+
+/// The commands the simulator received, in order.
+pub fn commands(log: &Value) -> Vec<String> {
+    log["commands"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c["cmd"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Asserts no command that changes the modem was sent.
+pub fn assert_modem_untouched(log: &Value) {
+    let changing: Vec<&Value> = log["commands"]
+        .as_array()
+        .expect("commands list")
+        .iter()
+        .filter(|c| c["changes_modem"].as_bool() == Some(true))
+        .collect();
+    assert!(
+        changing.is_empty(),
+        "modem-changing commands sent: {changing:?}"
+    );
+    assert!(
+        log["transfers"].as_array().is_none_or(|t| t.is_empty()),
+        "a transfer happened"
+    );
+}
+
+/// Path as &str.
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}

@@ -1,0 +1,138 @@
+//! End to end: every fault the simulator can inject ends in success (resend, stall,
+//! ERROR fallback, `+++`, 115200) or in a clear error naming the modem's state and the
+//! command that continues.
+
+mod common;
+use common::*;
+
+fn update_with_fault(fault: &str) -> (Run, serde_json::Value, Vec<u8>) {
+    let dir = temp_dir("fault");
+    let dup = make_dup(&dir, "CATM1-41065.dup", 300_000, "CATM1-41065");
+    let sim = Sim::start(&["--fault", fault]);
+    let run = sim.cli(&["run", s(&dup), "--on-the-fly"]);
+    let log = sim.stop();
+    (run, log, std::fs::read(&dup).unwrap())
+}
+
+fn assert_recovered(fault: &str) -> serde_json::Value {
+    let (run, log, image) = update_with_fault(fault);
+    assert_eq!(run.code, 0, "{fault}: {}", run.all());
+    assert_no_violations(&log);
+    assert_eq!(
+        transfer_bytes(&log, log["transfers"].as_array().unwrap().len()),
+        image
+    );
+    assert_eq!(log["state"], 2);
+    log
+}
+
+#[test]
+fn corrupted_reply_is_resent() {
+    let log = assert_recovered("corrupt-reply@3");
+    assert!(log["transfers"][0]["resends"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn dropped_reply_is_resent() {
+    let log = assert_recovered("drop-reply@4");
+    assert!(log["transfers"][0]["resends"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn stall_is_waited_out() {
+    assert_recovered("stall@5:2000");
+}
+
+#[test]
+fn residue_is_sent_again() {
+    assert_recovered("residue@2:100");
+}
+
+#[test]
+fn swboot_error_falls_back_to_reset() {
+    let log = assert_recovered("swboot-error");
+    let cmds = commands(&log);
+    assert!(cmds.iter().any(|c| c == "AT+SMSWBOOT=3,0"), "{cmds:?}");
+    assert!(cmds.iter().any(|c| c == "AT^RESET"), "{cmds:?}");
+}
+
+#[test]
+fn data_mode_needs_plus_plus_plus() {
+    assert_recovered("data-mode");
+}
+
+#[test]
+fn modem_at_115200_only() {
+    assert_recovered("only-115200");
+}
+
+#[test]
+fn swboot_error_everywhere_aborts_clearly() {
+    let (run, log, _) = update_with_fault("swboot-error-all");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("Received ERROR from AT+SMSWBOOT=3,1! Aborting!"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stderr.contains("modem: 2 application mode"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stderr.contains("next: sqnsupgrade --port"),
+        "{}",
+        run.all()
+    );
+    assert!(log["transfers"].as_array().is_none_or(|t| t.is_empty()));
+}
+
+#[test]
+fn silent_modem_is_reported_and_untouched() {
+    let (run, log, _) = update_with_fault("silent");
+    assert_eq!(run.code, 1, "{}", run.all());
+    assert!(
+        run.stderr.contains("Cannot determine modem state!"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stderr.contains("unplug the board's power"),
+        "{}",
+        run.all()
+    );
+    assert!(run.stderr.contains("modem: not changed"), "{}", run.all());
+    assert_modem_untouched(&log);
+}
+
+#[test]
+fn reboot_mid_transfer_then_second_run_completes() {
+    let dir = temp_dir("reboot");
+    let dup = make_dup(&dir, "CATM1-41065.dup", 400_000, "CATM1-41065");
+    let sim = Sim::start(&["--fault", "reboot@20"]);
+    let first = sim.cli(&["run", s(&dup)]);
+    assert_eq!(first.code, 1, "{}", first.all());
+    assert!(
+        first.stderr.contains("restarted during the transfer"),
+        "{}",
+        first.all()
+    );
+    assert!(
+        first.stderr.contains("modem: 4 upgrade mode"),
+        "{}",
+        first.all()
+    );
+    let next = format!("next: sqnsupgrade --port {} run {}", sim.pty, s(&dup));
+    assert!(first.stderr.contains(&next), "{}", first.all());
+    assert_eq!(sim.log()["state"], 4);
+    let second = sim.cli(&["run", s(&dup)]);
+    assert_eq!(second.code, 0, "{}", second.all());
+    let log = sim.stop();
+    assert_no_violations(&log);
+    let n = log["transfers"].as_array().unwrap().len();
+    assert_eq!(log["transfers"][n - 1]["complete"], true);
+    assert_eq!(transfer_bytes(&log, n), std::fs::read(&dup).unwrap());
+    assert_eq!(log["state"], 2);
+}
