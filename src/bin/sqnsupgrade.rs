@@ -307,14 +307,12 @@ fn run_command(cli: &Cli, port: &str, sim: Option<&BuiltinSim>) -> ExitCode {
     };
     let mut buf = vec![0u8; MAX_BLOCK_SIZE];
     let mut updater = Updater::new(hal, options, &mut buf);
-    let result: Result<(), Failure> = match &cli.command {
-        Cmd::State => updater.state().map(|s| {
-            println!("{}", state_line(s));
-        }),
-        Cmd::Info => updater.info().map(|_| ()),
+    let result: Result<String, Failure> = match &cli.command {
+        Cmd::State => updater.state().map(state_line),
+        Cmd::Info => updater.info().map(|_| String::new()),
         Cmd::Load { updater: path } => open_image(path, FileRole::Updater)
             .and_then(|mut f| updater.load(&mut f))
-            .map(|s| println!("Modem state: {}", state_line(Some(s)))),
+            .map(|s| format!("Modem state: {}", state_line(Some(s)))),
         Cmd::Run {
             file,
             updater: elf,
@@ -322,8 +320,14 @@ fn run_command(cli: &Cli, port: &str, sim: Option<&BuiltinSim>) -> ExitCode {
             ..
         } => run_update(&mut updater, file, elf.as_deref(), bootrom.as_deref()),
     };
+    console.close_line();
     let code = match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(summary) => {
+            if !summary.is_empty() {
+                println!("{summary}");
+            }
+            ExitCode::SUCCESS
+        }
         Err(f) => report(&f, cli, port),
     };
     if let (Some(sim), Cmd::Run { file, .. }, ExitCode::SUCCESS) = (sim, &cli.command, code) {
@@ -343,7 +347,7 @@ fn run_update(
     file: &str,
     elf: Option<&str>,
     bootrom: Option<&str>,
-) -> Result<(), Failure> {
+) -> Result<String, Failure> {
     let mut fw = open_image(file, FileRole::Firmware)?;
     let mut up = elf.map(|p| open_image(p, FileRole::Updater)).transpose()?;
     let mut br = bootrom
@@ -354,11 +358,10 @@ fn run_update(
         up.as_mut().map(|u| u as &mut dyn ImageSource),
         br.as_mut().map(|b| b as &mut dyn ImageSource),
     )?;
-    println!(
+    Ok(format!(
         "Done: {} bytes sent in {:.1} s; modem now in {}.",
         outcome.bytes_sent,
         outcome.elapsed_ms as f64 / 1000.0,
         state_line(outcome.state_after)
-    );
-    Ok(())
+    ))
 }

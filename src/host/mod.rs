@@ -7,7 +7,7 @@ pub mod tty;
 use std::prelude::rust_2021::*;
 
 use crate::error::{Error, FileProblem, FileRole};
-use crate::hal::{Cancel, Clock, Event, Events, ImageSource, Payload};
+use crate::hal::{Cancel, Clock, Event, Events, ImageSource};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -121,16 +121,19 @@ impl Cancel for CtrlC {
     }
 }
 
-/// Prints the engine's events the way the field updater did, with a progress bar.
+/// Prints the engine's events the way the field updater did: messages, dots while the
+/// modem works, and a progress bar drawn left to right (`Sending N bytes: [####] 100%`),
+/// which reads the same on a terminal and in a log file.
 pub struct Console<W: Write> {
     out: W,
     debug: bool,
     total: u32,
-    shown_percent: Option<u32>,
-    dots: bool,
-    /// Bytes per transfer kind, for the summary.
-    pub transfers: Vec<(Payload, u32)>,
+    drawn: usize,
+    open_line: bool,
 }
+
+/// Width of the progress bar, as in the field updater.
+const BAR_WIDTH: usize = 40;
 
 impl<W: Write> Console<W> {
     /// A console writing to `out`; `debug` also prints commands and replies.
@@ -139,39 +142,29 @@ impl<W: Write> Console<W> {
             out,
             debug,
             total: 0,
-            shown_percent: None,
-            dots: false,
-            transfers: Vec::new(),
+            drawn: 0,
+            open_line: false,
         }
     }
 
-    fn end_dots(&mut self) {
-        if self.dots {
+    /// Ends the current line, if one is open; call it before printing anything else.
+    pub fn close_line(&mut self) {
+        if self.open_line {
             let _ = writeln!(self.out);
-            self.dots = false;
+            self.open_line = false;
         }
     }
 
     fn bar(&mut self, done: u32) {
-        let percent = if self.total == 0 {
-            100
+        let filled = if self.total == 0 {
+            BAR_WIDTH
         } else {
-            (u64::from(done) * 100 / u64::from(self.total)) as u32
+            (u64::from(done) * BAR_WIDTH as u64 / u64::from(self.total)) as usize
         };
-        if self.shown_percent == Some(percent) {
-            return;
+        if filled > self.drawn {
+            let _ = write!(self.out, "{}", "#".repeat(filled - self.drawn));
+            self.drawn = filled;
         }
-        self.shown_percent = Some(percent);
-        let filled = (percent as usize * 40) / 100;
-        let _ = write!(
-            self.out,
-            "\rSending {} bytes: [{}{}] {:3}%",
-            self.total,
-            "#".repeat(filled),
-            " ".repeat(40 - filled),
-            percent
-        );
-        let _ = self.out.flush();
     }
 }
 
@@ -179,29 +172,35 @@ impl<W: Write> Events for Console<W> {
     fn event(&mut self, event: &Event<'_>) {
         match *event {
             Event::Message(text) => {
-                self.end_dots();
-                let _ = writeln!(self.out, "{text}");
+                // The line stays open so that dots of a following wait join it
+                // ("Resetting (DO NOT DISCONNECT POWER!!!)........").
+                self.close_line();
+                let _ = write!(self.out, "{text}");
+                self.open_line = true;
             }
             Event::Debug(text) if self.debug => {
-                self.end_dots();
+                self.close_line();
                 let _ = writeln!(self.out, "[debug] {text}");
             }
             Event::Debug(_) | Event::Stage(_) => {}
-            Event::TransferStart { what, total } => {
-                self.end_dots();
+            Event::TransferStart { total, .. } => {
+                self.close_line();
                 self.total = total;
-                self.shown_percent = None;
-                self.transfers.push((what, total));
+                self.drawn = 0;
+                self.open_line = true;
+                let _ = write!(self.out, "Sending {total} bytes: [");
             }
             Event::Progress { done, total } => {
                 self.total = total;
                 self.bar(done);
             }
             Event::TransferEnd => {
-                let _ = writeln!(self.out);
+                self.bar(self.total);
+                let _ = writeln!(self.out, "] 100%");
+                self.open_line = false;
             }
             Event::Tick => {
-                self.dots = true;
+                self.open_line = true;
                 let _ = write!(self.out, ".");
             }
         }

@@ -124,35 +124,29 @@ pub fn cli(port: &str, args: &[&str]) -> Run {
     }
 }
 
-/// Deterministic pseudo-random bytes.
-fn noise(seed: u32, out: &mut [u8]) {
-    let mut x = seed.wrapping_mul(2_654_435_761).max(1);
-    for b in out.iter_mut() {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        *b = x as u8;
-    }
-}
-
-/// Writes a `.dup` of `size` bytes: `UPGR`, version 3, length size − 46, a description.
+/// Writes a `.dup` of `size` bytes (`sqnsim --write-image`): `UPGR`, version 3,
+/// length size − 46, the description, pseudo-random bytes.
 pub fn make_dup(dir: &Path, name: &str, size: usize, description: &str) -> PathBuf {
-    let mut data = vec![0u8; size];
-    noise(size as u32 ^ description.len() as u32, &mut data);
-    data[..4].copy_from_slice(b"UPGR");
-    data[4..8].copy_from_slice(&3u32.to_le_bytes());
-    data[8..12].copy_from_slice(&((size as u32) - 46).to_le_bytes());
-    data[12..12 + description.len()].copy_from_slice(description.as_bytes());
-    data[12 + description.len()] = 0;
     let path = dir.join(name);
-    std::fs::write(&path, &data).unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_sqnsim"))
+        .arg("--write-image")
+        .arg(&path)
+        .args([
+            "--image-size",
+            &size.to_string(),
+            "--image-description",
+            description,
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
     path
 }
 
 /// Writes an `updater.elf` stand-in of `size` bytes.
 pub fn make_elf(dir: &Path, size: usize) -> PathBuf {
-    let mut data = vec![0u8; size];
-    noise(7, &mut data);
+    let mut data: Vec<u8> = (0..size).map(|i| (i * 7 + i / 251) as u8).collect();
     data[..4].copy_from_slice(b"\x7fELF");
     let path = dir.join("updater.elf");
     std::fs::write(&path, &data).unwrap();

@@ -87,6 +87,28 @@ fn last_five_digits(d: &[u8]) -> Option<u32> {
     found
 }
 
+/// A synthetic `.dup` for tests and demos: `UPGR`, u32 LE 3, u32 LE size − 46, the
+/// NUL-terminated description, then deterministic pseudo-random bytes.
+pub fn synthetic_dup(size: usize, description: &str) -> Result<Vec<u8>, String> {
+    if size < 13 + description.len() {
+        return Err(format!("{size} bytes is too small for the header"));
+    }
+    let mut data = vec![0u8; size];
+    let mut x: u32 = 0x9e37_79b9 ^ size as u32;
+    for b in data.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        *b = x as u8;
+    }
+    data[..4].copy_from_slice(b"UPGR");
+    data[4..8].copy_from_slice(&3u32.to_le_bytes());
+    data[8..12].copy_from_slice(&(size.saturating_sub(46) as u32).to_le_bytes());
+    data[12..12 + description.len()].copy_from_slice(description.as_bytes());
+    data[12 + description.len()] = 0;
+    Ok(data)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,15 @@ pub struct Opts {
     /// Exit by itself after this many ms.
     #[arg(long)]
     pub exit_after_ms: Option<u64>,
+    /// Write a synthetic `.dup` test image to this path and exit (no simulation).
+    #[arg(long, value_name = "PATH")]
+    pub write_image: Option<PathBuf>,
+    /// Size in bytes of the image `--write-image` writes.
+    #[arg(long, default_value_t = 5_996_938)]
+    pub image_size: usize,
+    /// Description inside the image `--write-image` writes (names its build).
+    #[arg(long, default_value = "CATM1-41065")]
+    pub image_description: String,
 }
 
 /// The firmware family of the simulated modem.
