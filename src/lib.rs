@@ -16,7 +16,8 @@
 //! - [`version`]: parsing versions, IMEI and upgdiff names;
 //! - [`state`]: the modem's boot modes;
 //! - [`updater`]: the procedures;
-//! - [`error`]: the one error type.
+//! - [`error`]: the one error type;
+//! - [`console`]: the familiar console output (messages, dots, progress bar).
 #![no_std]
 #![warn(missing_docs)]
 
@@ -24,6 +25,7 @@
 extern crate std;
 
 pub mod at;
+pub mod console;
 pub mod error;
 pub mod hal;
 pub mod image;
@@ -33,7 +35,12 @@ pub mod updater;
 pub mod version;
 
 #[cfg(feature = "host")]
+pub mod capi;
+#[cfg(feature = "host")]
 pub mod host;
+
+#[cfg(feature = "micropython")]
+pub mod mpy;
 
 pub use error::{Error, FileProblem, FileRole};
 pub use hal::{Cancel, Clock, Event, Events, Hal, ImageSource, Link, Payload, Stage};

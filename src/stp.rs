@@ -207,9 +207,6 @@ impl Session {
         let header = Header::new(HOST_SIGNATURE, op as u8, self.sid, self.tid, payload).encode();
         let mut last = StpProblem::NoReply;
         for attempt in 0..self.cfg.tries {
-            if hal.cancel.cancelled() {
-                return Err(Error::Cancelled);
-            }
             if attempt > 0 {
                 hal.events.event(&Event::Debug("STP: resending request"));
                 hal.link.discard_input()?;
@@ -348,6 +345,10 @@ impl Session {
             }
             if filled == 0 {
                 break;
+            }
+            // Stop only between blocks, so the modem never sees half an exchange.
+            if hal.cancel.cancelled() {
+                return Err(Error::Cancelled);
             }
             let kept = self.send_block(hal, &buf[..filled])?;
             buf.copy_within(kept..filled, 0);

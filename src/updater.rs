@@ -762,7 +762,14 @@ impl<'a, 'b> Updater<'a, 'b> {
         let result = session.send_image(&mut self.hal, image, self.buf, block);
         let acked = session.acked();
         self.sent += acked;
-        result?;
+        if let Err(e) = result {
+            if matches!(e, Error::Cancelled | Error::ImageRead) {
+                // The link still works: end the session so the modem leaves STP and
+                // answers AT again (it stays in the mode it was in).
+                let _ = session.close(&mut self.hal);
+            }
+            return Err(e);
+        }
         session.close(&mut self.hal)?;
         self.hal.events.event(&Event::TransferEnd);
         if acked != total {

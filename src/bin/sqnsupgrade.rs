@@ -4,7 +4,8 @@
 
 use clap::{Parser, Subcommand};
 use sqnsupgrade::host::tty::Tty;
-use sqnsupgrade::host::{self, Console, CtrlC, FileImage, StdClock};
+use sqnsupgrade::console::Console;
+use sqnsupgrade::host::{self, CtrlC, FileImage, StdClock, Stdout};
 use sqnsupgrade::stp::{StpConfig, MAX_BLOCK_SIZE};
 use sqnsupgrade::updater::FAST_BAUD;
 use sqnsupgrade::{
@@ -297,7 +298,7 @@ fn run_command(cli: &Cli, port: &str, sim: Option<&BuiltinSim>) -> ExitCode {
         }
     };
     let mut clock = StdClock::default();
-    let mut console = Console::new(std::io::stdout(), cli.debug);
+    let mut console = Console::new(Stdout, cli.debug);
     let mut cancel = CtrlC;
     let hal = Hal {
         link: &mut link,

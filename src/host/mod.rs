@@ -7,7 +7,8 @@ pub mod tty;
 use std::prelude::rust_2021::*;
 
 use crate::error::{Error, FileProblem, FileRole};
-use crate::hal::{Cancel, Clock, Event, Events, ImageSource};
+use crate::console::TextOut;
+use crate::hal::{Cancel, Clock, ImageSource};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -121,89 +122,14 @@ impl Cancel for CtrlC {
     }
 }
 
-/// Prints the engine's events the way the field updater did: messages, dots while the
-/// modem works, and a progress bar drawn left to right (`Sending N bytes: [####] 100%`),
-/// which reads the same on a terminal and in a log file.
-pub struct Console<W: Write> {
-    out: W,
-    debug: bool,
-    total: u32,
-    drawn: usize,
-    open_line: bool,
-}
+/// Standard output as the console's [`TextOut`], flushed after each piece (progress shows
+/// at once).
+pub struct Stdout;
 
-/// Width of the progress bar, as in the field updater.
-const BAR_WIDTH: usize = 40;
-
-impl<W: Write> Console<W> {
-    /// A console writing to `out`; `debug` also prints commands and replies.
-    pub fn new(out: W, debug: bool) -> Self {
-        Console {
-            out,
-            debug,
-            total: 0,
-            drawn: 0,
-            open_line: false,
-        }
-    }
-
-    /// Ends the current line, if one is open; call it before printing anything else.
-    pub fn close_line(&mut self) {
-        if self.open_line {
-            let _ = writeln!(self.out);
-            self.open_line = false;
-        }
-    }
-
-    fn bar(&mut self, done: u32) {
-        let filled = if self.total == 0 {
-            BAR_WIDTH
-        } else {
-            (u64::from(done) * BAR_WIDTH as u64 / u64::from(self.total)) as usize
-        };
-        if filled > self.drawn {
-            let _ = write!(self.out, "{}", "#".repeat(filled - self.drawn));
-            self.drawn = filled;
-        }
-    }
-}
-
-impl<W: Write> Events for Console<W> {
-    fn event(&mut self, event: &Event<'_>) {
-        match *event {
-            Event::Message(text) => {
-                // The line stays open so that dots of a following wait join it
-                // ("Resetting (DO NOT DISCONNECT POWER!!!)........").
-                self.close_line();
-                let _ = write!(self.out, "{text}");
-                self.open_line = true;
-            }
-            Event::Debug(text) if self.debug => {
-                self.close_line();
-                let _ = writeln!(self.out, "[debug] {text}");
-            }
-            Event::Debug(_) | Event::Stage(_) => {}
-            Event::TransferStart { total, .. } => {
-                self.close_line();
-                self.total = total;
-                self.drawn = 0;
-                self.open_line = true;
-                let _ = write!(self.out, "Sending {total} bytes: [");
-            }
-            Event::Progress { done, total } => {
-                self.total = total;
-                self.bar(done);
-            }
-            Event::TransferEnd => {
-                self.bar(self.total);
-                let _ = writeln!(self.out, "] 100%");
-                self.open_line = false;
-            }
-            Event::Tick => {
-                self.open_line = true;
-                let _ = write!(self.out, ".");
-            }
-        }
-        let _ = self.out.flush();
+impl TextOut for Stdout {
+    fn text(&mut self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
     }
 }

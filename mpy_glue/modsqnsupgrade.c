@@ -1,0 +1,268 @@
+// modsqnsupgrade.c: the thin C glue of the `_sqnsupgrade` MicroPython module.
+//
+// Only what bindgen cannot express lives here: the module table, the function objects,
+// the qstrs, the registration, and the nlr_push wrappers through which the Rust engine
+// calls into MicroPython. No protocol logic: every decision is made in Rust (src/mpy/).
+//
+// Python API (used by python_shim/sqnsupgrade.py):
+//   _sqnsupgrade.call(op, link, callbacks, images, options) -> status int
+//       op        SQN_OP_* (1 run, 2 info, 3 state, 4 load, 5 mirror preparation)
+//       link      an object with the stream protocol (machine.UART, a file on a pty)
+//       callbacks (baud, progress): callable(baudrate) or None, callable(done, total) or None
+//       images    ((stream, size, name), (stream, size, name), (stream, size, name)) for the
+//                 firmware, updater.elf and the bootrom package; None where not given
+//                 (None, -errno, name) for a file that could not be opened
+//       options   (method, block_size, reply_timeout_ms, resume, verbose, ffh_mode, print, debug,
+//                  baudrate)
+//     Calling it allocates nothing on the MicroPython heap (it works under heap_lock()).
+//     An exception raised inside (by the link, an image stream, a callback, Ctrl-C) is
+//     raised again from here once the engine has returned.
+//   _sqnsupgrade.result() -> tuple with the last call's outcome (see result() below).
+//
+// Compatibility: plain `static` (no STATIC macro) and both forms of MP_REGISTER_MODULE
+// (three arguments before MicroPython 1.19). On forks older than 1.10 (Pycom v1.8.6),
+// add the module to MICROPY_PORT_BUILTIN_MODULES in the port's mpconfigport.h instead.
+
+#include <string.h>
+
+#include "py/mphal.h"
+#include "py/nlr.h"
+#include "py/obj.h"
+#include "py/runtime.h"
+#include "py/stream.h"
+
+#include "sqn_glue.h"
+
+// The last outcome: plain bytes, no heap objects, so it can live in static memory.
+static sqn_result_t sqn_last;
+
+static int32_t sqn_keep(sqn_ctx_t *ctx, nlr_buf_t *nlr) {
+    if (ctx->exc == NULL) {
+        ctx->exc = nlr->ret_val;
+    }
+    return SQN_GLUE_RAISED;
+}
+
+int32_t sqn_glue_read(sqn_ctx_t *ctx, void *stream, uint8_t *buf, size_t len) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        int err = 0;
+        mp_uint_t n = mp_stream_rw(MP_OBJ_FROM_PTR(stream), buf, len, &err,
+            MP_STREAM_RW_READ | MP_STREAM_RW_ONCE);
+        nlr_pop();
+        if (err != 0 && n == 0) {
+            return mp_is_nonblocking_error(err) ? 0 : SQN_GLUE_ERRNO;
+        }
+        return (int32_t)n;
+    }
+    return sqn_keep(ctx, &nlr);
+}
+
+int32_t sqn_glue_write(sqn_ctx_t *ctx, const uint8_t *data, size_t len) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        int err = 0;
+        mp_uint_t n = mp_stream_rw(MP_OBJ_FROM_PTR(ctx->link), (void *)data, len, &err,
+            MP_STREAM_RW_WRITE);
+        nlr_pop();
+        return (err != 0 || n != len) ? SQN_GLUE_ERRNO : (int32_t)n;
+    }
+    return sqn_keep(ctx, &nlr);
+}
+
+int32_t sqn_glue_readable(sqn_ctx_t *ctx) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t link = MP_OBJ_FROM_PTR(ctx->link);
+        const mp_stream_p_t *s = mp_get_stream(link);
+        int32_t ret = 2;
+        if (s->ioctl != NULL) {
+            int err = 0;
+            mp_uint_t r = s->ioctl(link, MP_STREAM_POLL, MP_STREAM_POLL_RD, &err);
+            if (r != MP_STREAM_ERROR) {
+                ret = (r & MP_STREAM_POLL_RD) ? 1 : 0;
+            }
+        }
+        nlr_pop();
+        return ret;
+    }
+    return sqn_keep(ctx, &nlr);
+}
+
+int32_t sqn_glue_set_baud(sqn_ctx_t *ctx, uint32_t baud) {
+    if (ctx->baud == NULL) {
+        return 0;
+    }
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_call_function_1(MP_OBJ_FROM_PTR(ctx->baud), mp_obj_new_int_from_uint(baud));
+        nlr_pop();
+        return 0;
+    }
+    return sqn_keep(ctx, &nlr);
+}
+
+int32_t sqn_glue_sleep_ms(sqn_ctx_t *ctx, uint32_t ms) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_hal_delay_ms(ms);
+        nlr_pop();
+        return 0;
+    }
+    return sqn_keep(ctx, &nlr);
+}
+
+int32_t sqn_glue_interrupted(sqn_ctx_t *ctx) {
+    if (ctx->exc != NULL) {
+        return 1;
+    }
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_handle_pending(true);
+        nlr_pop();
+        return 0;
+    }
+    sqn_keep(ctx, &nlr);
+    return 1;
+}
+
+int32_t sqn_glue_event(sqn_ctx_t *ctx, uint32_t kind, uint32_t a, uint32_t b) {
+    (void)kind;
+    if (ctx->progress == NULL || ctx->exc != NULL) {
+        return 0;
+    }
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_call_function_2(MP_OBJ_FROM_PTR(ctx->progress), mp_obj_new_int_from_uint(a),
+            mp_obj_new_int_from_uint(b));
+        nlr_pop();
+        return 0;
+    }
+    return sqn_keep(ctx, &nlr);
+}
+
+int32_t sqn_glue_print(sqn_ctx_t *ctx, const char *text, size_t len) {
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_print_strn(&mp_plat_print, text, len, 0, ' ', 0);
+        nlr_pop();
+        return 0;
+    }
+    return sqn_keep(ctx, &nlr);
+}
+
+// ---- argument parsing (before Rust runs; may raise normally) ----
+
+static void *sqn_optional(mp_obj_t o) {
+    return o == mp_const_none ? NULL : MP_OBJ_TO_PTR(o);
+}
+
+static void sqn_image(mp_obj_t spec, sqn_image_t *img) {
+    memset(img, 0, sizeof(*img));
+    if (spec == mp_const_none) {
+        return;
+    }
+    mp_obj_t *items;
+    mp_obj_get_array_fixed_n(spec, 3, &items);
+    img->name = mp_obj_str_get_data(items[2], &img->name_len);
+    mp_int_t size = mp_obj_get_int(items[1]);
+    if (items[0] == mp_const_none) {
+        // The file could not be opened: size carries -errno, the engine words the error.
+        img->open_error = size < 0 ? (int32_t)-size : 1;
+        return;
+    }
+    mp_get_stream_raise(items[0], MP_STREAM_OP_READ);
+    img->stream = MP_OBJ_TO_PTR(items[0]);
+    img->size = (uint32_t)size;
+}
+
+static mp_obj_t sqn_call(size_t n_args, const mp_obj_t *args) {
+    (void)n_args;
+    sqn_ctx_t ctx;
+    sqn_request_t req;
+    memset(&ctx, 0, sizeof(ctx));
+    memset(&req, 0, sizeof(req));
+    req.op = (uint32_t)mp_obj_get_int(args[0]);
+    mp_get_stream_raise(args[1], MP_STREAM_OP_READ | MP_STREAM_OP_WRITE);
+    ctx.link = MP_OBJ_TO_PTR(args[1]);
+
+    mp_obj_t *cb;
+    mp_obj_get_array_fixed_n(args[2], 2, &cb);
+    ctx.baud = sqn_optional(cb[0]);
+    ctx.progress = sqn_optional(cb[1]);
+
+    mp_obj_t *img;
+    mp_obj_get_array_fixed_n(args[3], 3, &img);
+    sqn_image(img[0], &req.firmware);
+    sqn_image(img[1], &req.updater);
+    sqn_image(img[2], &req.bootrom);
+
+    mp_obj_t *opt;
+    mp_obj_get_array_fixed_n(args[4], 9, &opt);
+    req.method = (uint32_t)mp_obj_get_int(opt[0]);
+    req.block_size = (uint32_t)mp_obj_get_int(opt[1]);
+    req.reply_timeout_ms = (uint32_t)mp_obj_get_int(opt[2]);
+    req.resume = mp_obj_is_true(opt[3]);
+    req.verbose = mp_obj_is_true(opt[4]);
+    req.ffh_mode = mp_obj_is_true(opt[5]);
+    ctx.print = mp_obj_is_true(opt[6]);
+    ctx.debug = mp_obj_is_true(opt[7]);
+    req.baudrate = (uint32_t)mp_obj_get_int(opt[8]);
+
+    int32_t status = sqn_rs_call(&ctx, &req, &sqn_last);
+    if (ctx.exc != NULL) {
+        // Rust has returned: now the exception can take its normal way up.
+        nlr_raise(MP_OBJ_FROM_PTR(ctx.exc));
+    }
+    return MP_OBJ_NEW_SMALL_INT(status);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sqn_call_obj, 5, 5, sqn_call);
+
+static mp_obj_t sqn_text(const char *s, size_t cap) {
+    size_t n = 0;
+    while (n < cap && s[n] != 0) {
+        n++;
+    }
+    return mp_obj_new_str(s, n);
+}
+
+// (status, state_before, state_after, modem_changed, bytes_sent, elapsed_ms, build_before,
+//  build_after, imei, ue, lr, error, hint, next)
+static mp_obj_t sqn_result(void) {
+    mp_obj_t items[14] = {
+        MP_OBJ_NEW_SMALL_INT(sqn_last.status),
+        MP_OBJ_NEW_SMALL_INT(sqn_last.state_before),
+        MP_OBJ_NEW_SMALL_INT(sqn_last.state_after),
+        mp_obj_new_bool(sqn_last.modem_changed),
+        mp_obj_new_int_from_uint(sqn_last.bytes_sent),
+        mp_obj_new_int_from_uint(sqn_last.elapsed_ms),
+        mp_obj_new_int_from_uint(sqn_last.build_before),
+        mp_obj_new_int_from_uint(sqn_last.build_after),
+        sqn_text(sqn_last.imei, sizeof(sqn_last.imei)),
+        sqn_text(sqn_last.ue, sizeof(sqn_last.ue)),
+        sqn_text(sqn_last.lr, sizeof(sqn_last.lr)),
+        sqn_text(sqn_last.error, sizeof(sqn_last.error)),
+        sqn_text(sqn_last.hint, sizeof(sqn_last.hint)),
+        sqn_text(sqn_last.next, sizeof(sqn_last.next)),
+    };
+    return mp_obj_new_tuple(14, items);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(sqn_result_obj, sqn_result);
+
+static const mp_rom_map_elem_t sqn_module_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__sqnsupgrade) },
+    { MP_ROM_QSTR(MP_QSTR_call), MP_ROM_PTR(&sqn_call_obj) },
+    { MP_ROM_QSTR(MP_QSTR_result), MP_ROM_PTR(&sqn_result_obj) },
+};
+static MP_DEFINE_CONST_DICT(sqn_module_globals, sqn_module_globals_table);
+
+const mp_obj_module_t sqn_user_cmodule = {
+    .base = { &mp_type_module },
+    .globals = (mp_obj_dict_t *)&sqn_module_globals,
+};
+
+#if MICROPY_VERSION >= 0x011300 // 1.19: MP_REGISTER_MODULE(name, module)
+MP_REGISTER_MODULE(MP_QSTR__sqnsupgrade, sqn_user_cmodule);
+#else // 1.10 to 1.18: a third argument enables it
+MP_REGISTER_MODULE(MP_QSTR__sqnsupgrade, sqn_user_cmodule, 1);
+#endif

@@ -1,0 +1,115 @@
+// sqn_glue.h: the C side of the border between MicroPython and the Rust engine.
+//
+// Shared by the C glue (modsqnsupgrade.c) and by bindgen (build.rs), so both sides see
+// the same structs. Every function declared here that calls into MicroPython runs that
+// call under nlr_push: a MicroPython exception never unwinds through Rust frames. The
+// exception is kept in ctx->exc and raised by the glue after Rust has returned.
+#ifndef SQN_GLUE_H
+#define SQN_GLUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+// What Python asked for.
+enum sqn_op {
+    SQN_OP_RUN = 1,          // the whole update
+    SQN_OP_INFO = 2,         // state, versions, IMEI (printed)
+    SQN_OP_STATE = 3,        // state only
+    SQN_OP_LOAD = 4,         // load updater.elf (recovery -> mTools)
+    SQN_OP_MIRROR_PREP = 5,  // what uart() does before mirror mode
+};
+
+// Status returned by sqn_rs_call (and by _sqnsupgrade.call).
+enum sqn_status {
+    SQN_OK = 0,
+    SQN_MODEM_FAILURE = 1,   // the modem failed; see the result for state and next step
+    SQN_BAD_INPUT = 2,       // a file or option is wrong; the modem was not touched
+    SQN_BUSY = 3,            // another call is running (the engine is not reentrant)
+    SQN_CANCELLED = 130,     // stopped (Ctrl-C or an exception kept in ctx->exc)
+};
+
+// Event kinds passed to the optional Python progress callback.
+enum sqn_event {
+    SQN_EVENT_PROGRESS = 1,  // a = bytes done, b = total
+};
+
+// One call's context. Lives on the C stack of the module function, so the garbage
+// collector sees the objects it holds while Rust runs.
+typedef struct sqn_ctx {
+    void *link;        // mp_obj_t: the serial stream (machine.UART, a file on a pty, ...)
+    void *baud;        // mp_obj_t: callable(baudrate) or NULL (baud changes are then skipped)
+    void *progress;    // mp_obj_t: callable(done, total) or NULL
+    void *exc;         // mp_obj_t: the first exception caught by a wrapper, or NULL
+    uint8_t print;     // print messages and the progress bar
+    uint8_t debug;     // also print AT commands and replies
+} sqn_ctx_t;
+
+// A file or stream to send.
+typedef struct sqn_image {
+    void *stream;      // mp_obj_t with the stream protocol, or NULL when not given
+    uint32_t size;     // its size in bytes
+    const char *name;  // the name the user gave (path), not NUL-terminated
+    size_t name_len;
+    int32_t open_error; // errno when the file could not be opened (stream is then NULL)
+} sqn_image_t;
+
+// The request, filled by the glue from Python's arguments.
+typedef struct sqn_request {
+    uint32_t op;               // enum sqn_op
+    sqn_image_t firmware;
+    sqn_image_t updater;
+    sqn_image_t bootrom;
+    uint32_t method;           // 0 auto, 1 FFF, 2 ON_THE_FLY
+    uint32_t block_size;       // 0 = the session's max transfer - 16
+    uint32_t reply_timeout_ms; // per STP reply
+    uint8_t resume;
+    uint8_t verbose;
+    uint8_t ffh_mode;          // uart(ffh_mode=True)
+    uint32_t baudrate;         // the link's rate when the call starts
+} sqn_request_t;
+
+// The outcome, written by Rust into static memory owned by the glue.
+typedef struct sqn_result {
+    int32_t status;            // enum sqn_status
+    int32_t state_before;      // -1 unknown
+    int32_t state_after;       // -1 unknown
+    uint8_t modem_changed;
+    uint32_t bytes_sent;
+    uint32_t elapsed_ms;
+    uint32_t build_before;     // 0 unknown
+    uint32_t build_after;      // 0 unknown
+    char imei[16];             // NUL-terminated, "" unknown
+    char ue[24];
+    char lr[32];
+    char error[160];
+    char hint[224];
+    char next[192];
+} sqn_result_t;
+
+// ---- wrappers the Rust side calls (implemented in modsqnsupgrade.c) ----
+// Each returns >= 0 on success, SQN_GLUE_RAISED when a MicroPython exception was caught
+// (kept in ctx->exc), SQN_GLUE_ERRNO when the stream reported an error code.
+#define SQN_GLUE_RAISED (-1)
+#define SQN_GLUE_ERRNO (-2)
+
+// Reads at most len bytes once from stream (0 = end of stream).
+int32_t sqn_glue_read(sqn_ctx_t *ctx, void *stream, uint8_t *buf, size_t len);
+// Writes all of data to the link.
+int32_t sqn_glue_write(sqn_ctx_t *ctx, const uint8_t *data, size_t len);
+// 1 when the link has bytes to read, 0 when not, 2 when the link cannot tell (no poll).
+int32_t sqn_glue_readable(sqn_ctx_t *ctx);
+// Calls ctx->baud(baud) if given.
+int32_t sqn_glue_set_baud(sqn_ctx_t *ctx, uint32_t baud);
+// mp_hal_delay_ms (which also runs pending events such as Ctrl-C).
+int32_t sqn_glue_sleep_ms(sqn_ctx_t *ctx, uint32_t ms);
+// Takes a pending exception (KeyboardInterrupt) into ctx->exc; 1 when one is kept.
+int32_t sqn_glue_interrupted(sqn_ctx_t *ctx);
+// Calls ctx->progress(a, b) with small ints (allocates nothing) if given.
+int32_t sqn_glue_event(sqn_ctx_t *ctx, uint32_t kind, uint32_t a, uint32_t b);
+// Prints text on MicroPython's console.
+int32_t sqn_glue_print(sqn_ctx_t *ctx, const char *text, size_t len);
+
+// ---- the Rust entry point (src/mpy/mod.rs) ----
+int32_t sqn_rs_call(sqn_ctx_t *ctx, const sqn_request_t *req, sqn_result_t *res);
+
+#endif // SQN_GLUE_H

@@ -1,0 +1,107 @@
+# Run by the unix-port micropython binary built with the module (see tests/python/
+# test_micropython.py, which starts the simulator and checks what it recorded).
+# usage: micropython scenario.py NAME PTY [ARGS...]
+import sys
+import io
+import micropython
+import sqnsupgrade
+
+name = sys.argv[1]
+pty = sys.argv[2]
+args = sys.argv[3:]
+
+
+def show(tag, value):
+    print("@@%s=%r" % (tag, value))
+
+
+if name == "run":
+    ok = sqnsupgrade.run(args[0], port=pty)
+    show("ok", ok)
+    show("result", sqnsupgrade.last_result())
+
+elif name == "run_on_the_fly":
+    ok = sqnsupgrade.run(args[0], port=pty, load_fff=False)
+    show("ok", ok)
+
+elif name == "run_recovery":
+    ok = sqnsupgrade.run(args[0], args[1], port=pty)
+    show("ok", ok)
+
+elif name == "state":
+    show("state", sqnsupgrade.state(port=pty))
+
+elif name == "info":
+    show("ok", sqnsupgrade.info(port=pty))
+    show("imei", sqnsupgrade.imei(port=pty))
+
+elif name == "heap_lock":
+    # The whole transfer with the MicroPython heap locked: any allocation would raise
+    # MemoryError. Progress is printed by the engine and counted by a callback.
+    seen = [0, 0]
+
+    def progress(done, total):
+        seen[0] = done
+        seen[1] = total
+
+    u = sqnsupgrade.Updater(port=pty, progress=progress)
+    u.prepare(args[0], load_fff=False)
+    micropython.heap_lock()
+    try:
+        status = u.go()
+    finally:
+        micropython.heap_unlock()
+    u.close()
+    show("status", status)
+    show("progress", tuple(seen))
+    show("result", sqnsupgrade.last_result())
+
+elif name == "ctrl_c_progress":
+    def progress(done, total):
+        if done * 3 > total:
+            raise KeyboardInterrupt
+
+    try:
+        sqnsupgrade.run(args[0], port=pty, load_fff=False, progress=progress)
+        show("raised", None)
+    except KeyboardInterrupt:
+        show("raised", "KeyboardInterrupt")
+    show("state", sqnsupgrade.state(port=pty))
+
+elif name == "ctrl_c_stream" or name == "stream_raises":
+    data = open(args[0], "rb").read()
+    exc = KeyboardInterrupt if name == "ctrl_c_stream" else ValueError
+
+    class Failing(io.IOBase):
+        def __init__(self):
+            self.pos = 0
+
+        def readinto(self, buf):
+            if self.pos > len(data) // 2:
+                raise exc("stream broke")
+            n = min(len(buf), len(data) - self.pos)
+            buf[:n] = data[self.pos:self.pos + n]
+            self.pos += n
+            return n
+
+    try:
+        sqnsupgrade.run(Failing(), port=pty, size=len(data), name="CATM1-41065.dup", load_fff=False)
+        show("raised", None)
+    except KeyboardInterrupt:
+        show("raised", "KeyboardInterrupt")
+    except ValueError as e:
+        show("raised", "ValueError: " + str(e))
+    show("state", sqnsupgrade.state(port=pty))
+
+elif name == "bytesio":
+    data = open(args[0], "rb").read()
+    ok = sqnsupgrade.run(io.BytesIO(data), port=pty, size=len(data), name="CATM1-41065.dup")
+    show("ok", ok)
+
+elif name == "bad_input":
+    ok = sqnsupgrade.run(args[0], *args[1:2], port=pty)
+    show("ok", ok)
+    show("result", sqnsupgrade.last_result())
+
+else:
+    raise SystemExit("unknown scenario " + name)
