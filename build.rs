@@ -15,7 +15,12 @@ mod micropython {
     use std::path::PathBuf;
 
     pub fn generate() {
-        for var in ["MICROPY_DIR", "SQN_BINDGEN_FLAGS", "MICROPY_PORT", "MICROPY_VARIANT"] {
+        for var in [
+            "MICROPY_DIR",
+            "SQN_BINDGEN_FLAGS",
+            "MICROPY_PORT",
+            "MICROPY_VARIANT",
+        ] {
             println!("cargo:rerun-if-env-changed={var}");
         }
         println!("cargo:rerun-if-changed=mpy_glue/sqn_glue.h");
@@ -48,7 +53,12 @@ mod micropython {
             .blocklist_function("sqn_rs_call")
             .layout_tests(false)
             .generate()
-            .unwrap_or_else(|e| panic!("bindgen over MicroPython's headers in {}: {e}", mp.display()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "bindgen over MicroPython's headers in {}: {e}",
+                    mp.display()
+                )
+            });
         bindings
             .write_to_file(out.join("micropython_bindings.rs"))
             .unwrap();

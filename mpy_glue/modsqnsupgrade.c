@@ -24,6 +24,9 @@
 // add the module to MICROPY_PORT_BUILTIN_MODULES in the port's mpconfigport.h instead.
 
 #include <string.h>
+#if defined(__unix__)
+#include <poll.h>
+#endif
 
 #include "py/mphal.h"
 #include "py/nlr.h"
@@ -82,6 +85,16 @@ int32_t sqn_glue_readable(sqn_ctx_t *ctx) {
             if (r != MP_STREAM_ERROR) {
                 ret = (r & MP_STREAM_POLL_RD) ? 1 : 0;
             }
+            #if defined(__unix__) && defined(MP_STREAM_GET_FILENO)
+            else {
+                // Files on the unix port may not answer MP_STREAM_POLL: ask poll(2).
+                mp_uint_t fd = s->ioctl(link, MP_STREAM_GET_FILENO, 0, &err);
+                if (fd != MP_STREAM_ERROR) {
+                    struct pollfd pfd = { .fd = (int)fd, .events = POLLIN };
+                    ret = poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) ? 1 : 0;
+                }
+            }
+            #endif
         }
         nlr_pop();
         return ret;

@@ -81,9 +81,9 @@ typedef struct sqn_result {
     char imei[16];             // NUL-terminated, "" unknown
     char ue[24];
     char lr[32];
-    char error[160];
-    char hint[224];
-    char next[192];
+    char error[320];
+    char hint[256];
+    char next[320];
 } sqn_result_t;
 
 // ---- wrappers the Rust side calls (implemented in modsqnsupgrade.c) ----

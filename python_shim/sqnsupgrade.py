@@ -2,7 +2,8 @@
 
 The same module name and calls as the field updater, on both sides of the cable:
 
-* on the board (MicroPython), the module of this firmware (written elsewhere);
+* on the board (MicroPython, or its unix port): the native module ``_sqnsupgrade``
+  compiled into the firmware (mpy_glue/), driven by the Rust engine;
 * on a computer (CPython, "the USB method"): put the board in mirror mode from its REPL
   (``import sqnsupgrade; sqnsupgrade.uart()``), close that terminal, then::
 
@@ -12,6 +13,27 @@ The same module name and calls as the field updater, on both sides of the cable:
 On CPython every call is carried out by the Rust engine in ``libsqnsupgrade.so`` (built by
 ``cargo build --release``), loaded with ctypes; this file only converts the arguments,
 prints what the library reports and returns the results.
+
+MicroPython API (the board; ``port=`` a device path on the unix port, ``uart=`` a ready
+stream object; without either, UART 1 with the GPy or FiPy/G01 pins from ``os.uname()``):
+
+``run(ffile, mfile=None, baudrate=921600, verbose=False, debug=False, load_fff=True,
+hangup=True, force_fff=False, port=None, uart=None, bootrom=None, resume=False,
+block_size=2016, size=None, name=None, progress=None)``
+    The whole update. ``ffile`` is a path (``/sd/...`` mounts the SD card) or any readable
+    stream (a socket, an HTTP body) with ``size=`` (and ``name=`` to recognise an upgdiff).
+    ``mfile`` is updater.elf, ``bootrom`` the bootrom package. ``progress(done, total)`` is
+    called after each block. ``hangup`` gives the modem UART back to the LTE driver at
+    the end. Returns True/False; on failure prints ``error:``, ``hint:``, ``modem:``,
+    ``next:``. An exception from a stream or the callback (KeyboardInterrupt from Ctrl-C
+    too) ends the update cleanly and is raised again.
+``info(verbose=False, debug=False, hangup=True, ...)``, ``state(...)`` → 0-4 or None,
+``imei(...)``, ``load(mfile, ...)``, ``uart(ffh_mode=False, mfile=None, color=0x050505,
+...)`` (prepare, then mirror mode), ``last_result()`` → dict: ok, status, state_before,
+state_after, modem_changed, bytes_sent, seconds, elapsed_ms, build_before, build_after,
+imei, ue, lr, error, hint, next.
+``Updater(port=, uart=, progress=, quiet=)``: ``prepare(ffile, ...)`` then ``go()``: the
+call that allocates nothing, for use under ``micropython.heap_lock()``.
 
 CPython API:
 
@@ -60,8 +82,316 @@ import sys
 _MICROPYTHON = sys.implementation.name == "micropython"
 
 if _MICROPYTHON:
-    # The board side is written elsewhere (the firmware's native module).
-    from _sqnsupgrade_mpy import *  # noqa: F401,F403
+    # ---- MicroPython: the board (and the unix port) -------------------------------
+    # Everything here only gathers the link and the files and hands them to the Rust
+    # engine in the native module `_sqnsupgrade`; every decision is made there.
+    import os
+    import _sqnsupgrade as _native
+
+    VERSION = "0.1.0"
+
+    _OP_RUN, _OP_INFO, _OP_STATE, _OP_LOAD, _OP_MIRROR = 1, 2, 3, 4, 5
+    _METHOD_AUTO, _METHOD_FFF, _METHOD_ON_THE_FLY = 0, 1, 2
+    _STATUS = {0: "ok", 1: "modem failure", 2: "bad input", 3: "busy", 130: "cancelled"}
+    _STATE_NAMES = {
+        0: "recovery mode (FFH)",
+        1: "mTools mode (FFH, updater loaded)",
+        2: "application mode (FFF)",
+        3: "updater mode",
+        4: "upgrade mode",
+    }
+    # (TX, RX, RTS, CTS) of the modem UART, as machine.UART(1, pins=...) takes them.
+    _PINS = {
+        "GPy": ("P5", "P98", "P7", "P99"),
+        "FiPy": ("P20", "P18", "P19", "P17"),
+        "G01": ("P20", "P18", "P19", "P17"),
+    }
+
+    def _sysname():
+        try:
+            return os.uname().sysname
+        except Exception:
+            return ""
+
+    class _PosixLink:
+        """A serial device or pty opened as a file (unix port), its baud set with termios."""
+
+        def __init__(self, path, baudrate):
+            import termios
+
+            self._termios = termios
+            self.stream = open(path, "r+b")
+            self._fd = self.stream.fileno()
+            termios.setraw(self._fd)
+            self.set_baud(baudrate)
+
+        def set_baud(self, rate):
+            t = self._termios
+            attrs = t.tcgetattr(self._fd)
+            speed = getattr(t, "B%d" % rate)
+            attrs[4] = speed
+            attrs[5] = speed
+            t.tcsetattr(self._fd, t.TCSANOW, attrs)
+
+        def close(self):
+            self.stream.close()
+
+    class _BoardLink:
+        """UART 1 of a Pycom GPy/FiPy/G01, wired to the modem."""
+
+        def __init__(self, baudrate):
+            from machine import UART
+
+            self._pins = _PINS.get(_sysname())
+            if self._pins is None:
+                raise OSError("no modem UART known for this board: pass uart= or port=")
+            self.stream = UART(1, baudrate=baudrate, pins=self._pins, timeout_chars=64)
+
+        def set_baud(self, rate):
+            self.stream.init(baudrate=rate, pins=self._pins, timeout_chars=64)
+
+        def close(self):
+            pass
+
+    class _GivenLink:
+        """A ready stream object given with uart=; init(baudrate=...) if it has one."""
+
+        def __init__(self, stream):
+            self.stream = stream
+
+        def set_baud(self, rate):
+            init = getattr(self.stream, "init", None)
+            if init is not None:
+                init(baudrate=rate)
+
+        def close(self):
+            pass
+
+    def _link(port, uart, baudrate):
+        if uart is not None:
+            return _GivenLink(uart)
+        if port is not None:
+            return _PosixLink(port, baudrate)
+        return _BoardLink(baudrate)
+
+    def _mount_sd_for(path):
+        # As the field updater did: an absolute path outside /flash mounts the SD card.
+        if not isinstance(path, str) or not path.startswith("/sd"):
+            return
+        try:
+            os.stat("/sd")
+            return
+        except OSError:
+            pass
+        try:
+            from machine import SD
+
+            os.mount(SD(), "/sd")
+        except Exception:
+            pass  # the engine will say the file is missing, with the SD hint
+
+    def _image(spec, size=None, name=None):
+        """(stream, size, name) for the engine; (None, -errno, name) for a file that fails."""
+        if spec is None:
+            return None
+        if isinstance(spec, str):
+            _mount_sd_for(spec)
+            try:
+                size = os.stat(spec)[6]
+                return (open(spec, "rb"), size, spec)
+            except OSError as e:
+                code = e.args[0] if e.args and isinstance(e.args[0], int) else 5
+                return (None, -code, spec)
+        if size is None:
+            size = getattr(spec, "size", None)
+        if size is None:
+            raise ValueError("a stream needs its size: pass size=")
+        return (spec, size, name or "")
+
+
+    def _welcome():
+        print("<<< Welcome to the SQN3330 firmware updater [%s] >>>" % VERSION)
+        try:
+            u = os.uname()
+            if u.sysname in _PINS:
+                print(">>> %s with firmware version %s" % (u.sysname, u.release))
+        except Exception:
+            pass
+
+    def _result_dict():
+        r = _native.result()
+        keys = (
+            "status", "state_before", "state_after", "modem_changed", "bytes_sent",
+            "elapsed_ms", "build_before", "build_after", "imei", "ue", "lr", "error",
+            "hint", "next",
+        )
+        d = {}
+        for k, v in zip(keys, r):
+            d[k] = v
+        for k in ("state_before", "state_after"):
+            if d[k] < 0:
+                d[k] = None
+        d["ok"] = d["status"] == 0
+        d["seconds"] = d["elapsed_ms"] / 1000
+        return d
+
+    def _report_failure(d):
+        print("error: " + d["error"])
+        print("hint: " + d["hint"])
+        if d["modem_changed"]:
+            s = d["state_after"]
+            print("modem: %s" % ("%d %s" % (s, _STATE_NAMES.get(s, "")) if s is not None else "unknown"))
+        else:
+            print("modem: not changed")
+        print("next: " + d["next"])
+
+    def _reconnect_lte():
+        # Give the modem UART back to the LTE driver, where the firmware has that call.
+        try:
+            from network import LTE
+
+            LTE.reconnect_uart()
+        except Exception:
+            pass
+
+    class Updater:
+        """The engine with everything prepared, so that a call allocates nothing.
+
+        ``u = Updater(port=...)`` (or ``uart=``), then ``u.prepare(ffile, ...)``, then
+        ``u.go()`` runs the update and returns the status (0 success, 1 modem failure,
+        2 bad input, 130 cancelled): ``go()`` works under ``micropython.heap_lock()``.
+        ``last_result()`` tells the outcome afterwards.
+        """
+
+        def __init__(self, port=None, uart=None, baudrate=921600, debug=False,
+                     verbose=False, progress=None, quiet=False):
+            self.link = _link(port, uart, baudrate)
+            self._baudrate = baudrate
+            self._callbacks = (self.link.set_baud, progress)
+            self._quiet = quiet
+            self._debug = debug
+            self._verbose = verbose
+            self._images = (None, None, None)
+            self._opened = []
+            self._op = _OP_STATE
+            self._opts = self._options(_METHOD_AUTO, 2016, 0, False, False)
+
+        def _options(self, method, block_size, reply_timeout_ms, resume, ffh_mode):
+            return (method, block_size, reply_timeout_ms, resume, self._verbose, ffh_mode,
+                    not self._quiet, self._debug, self._baudrate)
+
+        def prepare(self, ffile=None, mfile=None, bootrom=None, op=_OP_RUN, size=None,
+                    name=None, load_fff=True, force_fff=False, resume=False,
+                    block_size=2016, reply_timeout_ms=0, ffh_mode=False):
+            """Opens the files (or takes the streams) and builds the engine's arguments."""
+            method = _METHOD_FFF if force_fff else (_METHOD_AUTO if load_fff else _METHOD_ON_THE_FLY)
+            self._images = (_image(ffile, size, name), _image(mfile), _image(bootrom))
+            self._opened = [
+                img[0] for img, spec in zip(self._images, (ffile, mfile, bootrom))
+                if isinstance(spec, str) and img[0] is not None
+            ]
+            self._op = op
+            self._opts = self._options(method, block_size or 0, reply_timeout_ms, resume, ffh_mode)
+
+        def go(self):
+            """Runs the prepared operation; returns the status. Allocates nothing."""
+            return _native.call(self._op, self.link.stream, self._callbacks, self._images, self._opts)
+
+        def close(self):
+            for f in self._opened:
+                f.close()
+            self._opened = []
+            self.link.close()
+
+    def _call(op, port, uart, baudrate, debug, verbose, hangup, **prep):
+        u = Updater(port=port, uart=uart, baudrate=baudrate, debug=debug, verbose=verbose,
+                    progress=prep.pop("progress", None))
+        try:
+            u.prepare(op=op, **prep)
+            status = u.go()
+        finally:
+            u.close()
+            if hangup and port is None and uart is None:
+                _reconnect_lte()
+        return status, _result_dict()
+
+    def run(ffile, mfile=None, baudrate=921600, verbose=False, debug=False, load_fff=True,
+            hangup=True, force_fff=False, port=None, uart=None, bootrom=None, resume=False,
+            block_size=2016, size=None, name=None, progress=None):
+        """Updates the modem with ``ffile`` (a path, or a stream with ``size=``).
+
+        ``mfile`` is updater.elf (recovery mode), ``bootrom`` the bootrom package
+        (bootloader 33080). Returns True on success; ``last_result()`` tells more.
+        """
+        _welcome()
+        status, d = _call(_OP_RUN, port, uart, baudrate, debug, verbose, hangup, ffile=ffile,
+                          mfile=mfile, bootrom=bootrom, size=size, name=name,
+                          load_fff=load_fff, force_fff=force_fff, resume=resume,
+                          block_size=block_size, progress=progress)
+        if status != 0:
+            _report_failure(d)
+        return status == 0
+
+    def info(verbose=False, debug=False, hangup=True, port=None, uart=None, baudrate=921600):
+        """Prints the modem's state, and in application mode its versions and IMEI."""
+        _welcome()
+        status, d = _call(_OP_INFO, port, uart, baudrate, debug, verbose, hangup)
+        if status != 0:
+            _report_failure(d)
+        return status == 0
+
+    def state(port=None, uart=None, baudrate=921600, debug=False, hangup=True):
+        """The modem's state number (0 recovery, 1 mTools, 2 application, 4 upgrade) or None."""
+        status, d = _call(_OP_STATE, port, uart, baudrate, debug, False, hangup)
+        return d["state_after"] if status == 0 else None
+
+    def imei(port=None, uart=None, baudrate=921600, debug=False, hangup=True):
+        """The modem's IMEI (application mode), or None."""
+        u = Updater(port=port, uart=uart, baudrate=baudrate, debug=debug, quiet=True)
+        try:
+            u.prepare(op=_OP_INFO)
+            status = u.go()
+        finally:
+            u.close()
+        d = _result_dict()
+        return (d["imei"] or None) if status == 0 else None
+
+    def load(mfile, baudrate=921600, verbose=False, debug=False, hangup=True, port=None,
+             uart=None):
+        """Loads updater.elf into a modem in recovery mode (it goes to mTools mode)."""
+        _welcome()
+        status, d = _call(_OP_LOAD, port, uart, baudrate, debug, verbose, hangup, mfile=mfile)
+        if status != 0:
+            _report_failure(d)
+        return status == 0
+
+    def uart(ffh_mode=False, mfile=None, color=0x050505, verbose=False, debug=False,
+             hangup=True, port=None, uart=None, baudrate=921600):
+        """Prepares the modem, then bridges the USB serial port to it (mirror mode), so that
+        a computer can run ``sqnsupgrade.run(port, file)``."""
+        _welcome()
+        status, d = _call(_OP_MIRROR, port, uart, baudrate, debug, verbose, False,
+                          mfile=mfile, ffh_mode=ffh_mode)
+        if status != 0:
+            _report_failure(d)
+            return False
+        try:
+            import pycom
+            from network import LTE
+        except ImportError:
+            print("Modem prepared (state %s); mirror mode needs a Pycom board." % d["state_after"])
+            return True
+        print("Going into MIRROR mode... please close this terminal to resume the upgrade via UART")
+        pycom.heartbeat(False)
+        pycom.rgbled(color)
+        LTE.modem_upgrade_mode()
+        return True
+
+    def last_result():
+        """The outcome of the last call, as a dict: ok, status, state_before, state_after
+        (0-4 or None), modem_changed, bytes_sent, seconds, elapsed_ms, build_before,
+        build_after, imei, ue, lr, error, hint, next."""
+        return _result_dict()
 
 else:
     import ctypes
@@ -71,8 +401,6 @@ else:
     # ----- the C ABI (src/capi.rs) ----------------------------------------------------
 
     _ABI_VERSION = 1
-
-    _STATUS_CANCELLED = 130
 
     _EVENT_MESSAGE = 1
     _EVENT_DEBUG = 2
@@ -333,7 +661,7 @@ else:
             for key in ("error", "hint", "modem", "next"):
                 if result[key]:
                     printer.line("%s: %s" % (key, result[key]))
-        if interrupted or code == _STATUS_CANCELLED:
+        if interrupted:
             raise KeyboardInterrupt
         return result
 

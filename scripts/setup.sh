@@ -40,4 +40,8 @@ if ! python3 -c "import serial" >/dev/null 2>&1; then
     log "installing pyserial"
     python3 -m pip install -q pyserial || python3 -m pip install -q --break-system-packages pyserial
 fi
+if ! python3 -c "import pytest" >/dev/null 2>&1; then
+    log "installing pytest"
+    python3 -m pip install -q pytest || python3 -m pip install -q --break-system-packages pytest
+fi
 log "ok"

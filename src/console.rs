@@ -117,7 +117,10 @@ mod tests {
         let mut buf = Buf(String::new());
         let mut c = Console::new(&mut buf, false);
         c.event(&Event::Message("Starting STP ON_THE_FLY"));
-        c.event(&Event::TransferStart { what: crate::hal::Payload::Firmware, total: 1000 });
+        c.event(&Event::TransferStart {
+            what: crate::hal::Payload::Firmware,
+            total: 1000,
+        });
         for done in (0..=1000).step_by(100) {
             c.event(&Event::Progress { done, total: 1000 });
         }

@@ -3,8 +3,8 @@
 //! it against the built-in modem simulator when no `--port` is given.
 
 use clap::{Parser, Subcommand};
-use sqnsupgrade::host::tty::Tty;
 use sqnsupgrade::console::Console;
+use sqnsupgrade::host::tty::Tty;
 use sqnsupgrade::host::{self, CtrlC, FileImage, StdClock, Stdout};
 use sqnsupgrade::stp::{StpConfig, MAX_BLOCK_SIZE};
 use sqnsupgrade::updater::FAST_BAUD;

@@ -6,8 +6,8 @@ pub mod tty;
 
 use std::prelude::rust_2021::*;
 
-use crate::error::{Error, FileProblem, FileRole};
 use crate::console::TextOut;
+use crate::error::{Error, FileProblem, FileRole};
 use crate::hal::{Cancel, Clock, ImageSource};
 use std::fs::File;
 use std::io::{self, Read, Write};

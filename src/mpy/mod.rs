@@ -63,7 +63,8 @@ impl MpLink {
 
     fn read_once(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         // SAFETY: ctx is live; buf is a valid writable slice; the link is a checked stream.
-        let n = unsafe { sys::sqn_glue_read(self.ctx, (*self.ctx).link, buf.as_mut_ptr(), buf.len()) };
+        let n =
+            unsafe { sys::sqn_glue_read(self.ctx, (*self.ctx).link, buf.as_mut_ptr(), buf.len()) };
         match n {
             n if n >= 0 => Ok(n as usize),
             sys::SQN_GLUE_RAISED => Err(Error::Cancelled),
@@ -86,9 +87,13 @@ impl Link for MpLink {
         let mut clock = MpClock::new(self.ctx);
         let start = clock.now_ms();
         loop {
-            match self.readable()? {
-                0 => {}
-                _ => return self.read_once(buf),
+            // 1: bytes are waiting; 2: the link cannot tell, so try a read (a link
+            // without poll support must then not block when empty).
+            if self.readable()? != 0 {
+                let n = self.read_once(buf)?;
+                if n > 0 {
+                    return Ok(n);
+                }
             }
             if clock.now_ms() - start >= u64::from(timeout_ms) {
                 return Ok(0);
@@ -132,7 +137,11 @@ struct MpClock {
 
 impl MpClock {
     fn new(ctx: *mut sqn_ctx_t) -> Self {
-        let mut c = MpClock { ctx, last: 0, high: 0 };
+        let mut c = MpClock {
+            ctx,
+            last: 0,
+            high: 0,
+        };
         c.last = c.ticks();
         c
     }
@@ -197,7 +206,9 @@ impl Events for MpEvents {
         }
         if let Event::Progress { done, total } = *event {
             // SAFETY: ctx is live.
-            unsafe { sys::sqn_glue_event(self.ctx, sys::sqn_event_SQN_EVENT_PROGRESS, done, total) };
+            unsafe {
+                sys::sqn_glue_event(self.ctx, sys::sqn_event_SQN_EVENT_PROGRESS, done, total)
+            };
         }
     }
 }
@@ -232,7 +243,11 @@ impl MpImage<'_> {
         }
     }
 
-    fn required(ctx: *mut sqn_ctx_t, spec: &sqn_image_t, role: FileRole) -> Result<MpImage<'_>, Failure> {
+    fn required(
+        ctx: *mut sqn_ctx_t,
+        spec: &sqn_image_t,
+        role: FileRole,
+    ) -> Result<MpImage<'_>, Failure> {
         MpImage::arg(ctx, spec, role)?.ok_or(Failure::untouched(Error::File {
             role,
             problem: FileProblem::Missing,
@@ -247,7 +262,8 @@ impl ImageSource for MpImage<'_> {
 
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         // SAFETY: ctx is live; the stream was checked by the glue; buf is valid.
-        let n = unsafe { sys::sqn_glue_read(self.ctx, self.spec.stream, buf.as_mut_ptr(), buf.len()) };
+        let n =
+            unsafe { sys::sqn_glue_read(self.ctx, self.spec.stream, buf.as_mut_ptr(), buf.len()) };
         if n >= 0 {
             Ok(n as usize)
         } else {
@@ -337,7 +353,7 @@ fn put_outcome(res: &mut sqn_result_t, o: &Outcome) {
 fn put_failure(res: &mut sqn_result_t, f: &Failure, req: &sqn_request_t) {
     res.state_after = state_number(f.state);
     res.modem_changed = u8::from(f.modem_changed);
-    let mut error: heapless::String<160> = heapless::String::new();
+    let mut error: heapless::String<320> = heapless::String::new();
     let file = f.file_role().map(|role| match role {
         FileRole::Firmware => &req.firmware,
         FileRole::Updater => &req.updater,
@@ -354,14 +370,23 @@ fn put_failure(res: &mut sqn_result_t, f: &Failure, req: &sqn_request_t) {
     put(&mut res.error, &error);
     put(&mut res.hint, f.error.hint());
     let (fw, up) = (spec_name(&req.firmware), spec_name(&req.updater));
-    let mut next: heapless::String<192> = heapless::String::new();
+    let mut next: heapless::String<320> = heapless::String::new();
     let _ = match f.next() {
         Next::FixInput => write!(next, "fix the input, then run the same call again"),
         Next::RunAgain if up.is_empty() => write!(next, "sqnsupgrade.run('{fw}')"),
         Next::RunAgain => write!(next, "sqnsupgrade.run('{fw}', '{up}')"),
-        Next::RunFullImage => write!(next, "sqnsupgrade.run('{fw}') with the full image (not an upgdiff)"),
-        Next::RunWithUpdater => write!(next, "sqnsupgrade.run('{fw}', '/flash/updater.elf') with the full image"),
-        Next::PowerCycle => write!(next, "unplug the board's power, plug it in, then sqnsupgrade.state()"),
+        Next::RunFullImage => write!(
+            next,
+            "sqnsupgrade.run('{fw}') with the full image (not an upgdiff)"
+        ),
+        Next::RunWithUpdater => write!(
+            next,
+            "sqnsupgrade.run('{fw}', '/flash/updater.elf') with the full image"
+        ),
+        Next::PowerCycle => write!(
+            next,
+            "unplug the board's power, plug it in, then sqnsupgrade.state()"
+        ),
     };
     put(&mut res.next, &next);
 }
@@ -399,9 +424,9 @@ pub unsafe extern "C" fn sqn_rs_call(
         imei: [0; 16],
         ue: [0; 24],
         lr: [0; 32],
-        error: [0; 160],
-        hint: [0; 224],
-        next: [0; 192],
+        error: [0; 320],
+        hint: [0; 256],
+        next: [0; 320],
     };
     if BUSY.swap(true, Ordering::Acquire) {
         res.status = sys::sqn_status_SQN_BUSY as i32;

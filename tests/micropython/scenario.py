@@ -99,7 +99,9 @@ elif name == "bytesio":
     show("ok", ok)
 
 elif name == "bad_input":
-    ok = sqnsupgrade.run(args[0], *args[1:2], port=pty)
+    # FIRMWARE [UPDATER|-] [fff]
+    mfile = args[1] if len(args) > 1 and args[1] != "-" else None
+    ok = sqnsupgrade.run(args[0], mfile, port=pty, force_fff=len(args) > 2)
     show("ok", ok)
     show("result", sqnsupgrade.last_result())
 

@@ -1,0 +1,196 @@
+"""`import sqnsupgrade` on a real MicroPython: the unix-port binary built with this
+project as a user C module (`make micropython`) runs tests/micropython/scenario.py,
+which drives the simulator over a pty through the familiar API; here we check what the
+simulator recorded (byte for byte, no violations) and what MicroPython printed.
+
+    SQN_MICROPYTHON=build/micropython-sqn python3 -m pytest -q tests/python/test_micropython.py
+"""
+
+import ast
+import os
+import subprocess
+
+import pytest
+
+from simtools import REPO, Sim, changing_commands, last_transfer_bytes, make_dup, make_elf, transfer_bytes
+
+MICROPYTHON = os.environ.get("SQN_MICROPYTHON", str(REPO / "build" / "micropython-sqn"))
+SCENARIO = REPO / "tests" / "micropython" / "scenario.py"
+
+
+def mp(name, sim, *args, timeout=240):
+    """Runs a scenario; returns (exit code, output, {tag: value})."""
+    if not os.path.exists(MICROPYTHON):
+        pytest.fail("no MicroPython binary at %s: run `make micropython` first" % MICROPYTHON)
+    env = dict(os.environ, MICROPYPATH=os.environ.get("SQN_SHIM_DIR", str(REPO / "python_shim")))
+    done = subprocess.run(
+        [MICROPYTHON, str(SCENARIO), name, sim.pty, *map(str, args)],
+        capture_output=True, text=True, timeout=timeout, env=env,
+    )
+    out = done.stdout + done.stderr
+    tags = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("@@"):
+            key, _, value = line[2:].partition("=")
+            tags[key] = ast.literal_eval(value)
+    return done.returncode, out, tags
+
+
+def assert_clean(log):
+    assert log["violations"] == [], log["violations"]
+
+
+def test_run_fff(tmp_path):
+    dup = make_dup(tmp_path, "upgdiff_38638-to-41065.dup", 700_000, "upgdiff_38638-to-41065")
+    with Sim(tmp_path / "sim") as sim:
+        code, out, t = mp("run", sim, dup)
+    assert code == 0 and t["ok"] is True, out
+    assert "Sending 700000 bytes: [########################################] 100%" in out
+    assert t["result"]["state_after"] == 2 and t["result"]["build_after"] == 41065, t
+    assert_clean(sim.log)
+    assert sim.log["transfers"][0]["via"] == "AT+SMSTPU"
+    assert last_transfer_bytes(sim.log) == dup.read_bytes()
+
+
+def test_run_on_the_fly(tmp_path):
+    dup = make_dup(tmp_path, "CATM1-41065.dup", 900_000)
+    with Sim(tmp_path / "sim") as sim:
+        code, out, t = mp("run_on_the_fly", sim, dup)
+    assert code == 0 and t["ok"] is True, out
+    assert "Starting STP ON_THE_FLY" in out
+    assert_clean(sim.log)
+    assert sim.log["transfers"][0]["via"] == 'AT+SMSTPU="ON_THE_FLY"'
+    assert last_transfer_bytes(sim.log) == dup.read_bytes()
+
+
+def test_run_recovery_with_updater_elf(tmp_path):
+    dup = make_dup(tmp_path, "CATM1-41065.dup", 800_000)
+    elf = make_elf(tmp_path)
+    with Sim(tmp_path / "sim", "--state", "0") as sim:
+        code, out, t = mp("run_recovery", sim, dup, elf)
+    assert code == 0 and t["ok"] is True, out
+    assert "Attempting AT auto-negotiation..." in out
+    assert_clean(sim.log)
+    assert sim.log["transfers"][0]["via"] == "AT+STP"
+    assert transfer_bytes(sim.log, 1) == elf.read_bytes()
+    assert transfer_bytes(sim.log, 2) == dup.read_bytes()
+    assert sim.log["state"] == 2
+
+
+@pytest.mark.parametrize("state,line", [
+    (0, "Your modem is in recovery mode! Use firmware.dup and updater.elf to flash new firmware."),
+    (1, "Your modem is in mTools mode."),
+    (2, "Your modem is in application mode. Here is the current version:"),
+    (4, "Your modem is in upgrade mode! Use firmware.dup to flash new firmware."),
+])
+def test_state_and_info_in_every_mode(tmp_path, state, line):
+    with Sim(tmp_path / "sim", "--state", str(state)) as sim:
+        code, out, t = mp("state", sim)
+        assert code == 0 and t["state"] == state, out
+        code, out, t = mp("info", sim)
+    assert code == 0 and t["ok"] is True, out
+    assert line in out
+    if state == 2:
+        assert "LR5.1.1.0-38638" in out and "IMEI: 354347090000123" in out
+        assert t["imei"] == "354347090000123"
+    assert_clean(sim.log)
+    assert changing_commands(sim.log) == []
+
+
+def test_heap_locked_multi_megabyte_on_the_fly(tmp_path):
+    dup = make_dup(tmp_path, "NB1-41019.dup", 5_835_531, "NB1-41019")
+    with Sim(tmp_path / "sim") as sim:
+        code, out, t = mp("heap_lock", sim, dup)
+    assert code == 0 and t["status"] == 0, out
+    assert "MemoryError" not in out
+    assert "Sending 5835531 bytes: [########################################] 100%" in out
+    assert t["progress"] == (5_835_531, 5_835_531)
+    assert_clean(sim.log)
+    assert last_transfer_bytes(sim.log) == dup.read_bytes()
+
+
+def test_ctrl_c_in_progress_callback(tmp_path):
+    dup = make_dup(tmp_path, "CATM1-41065.dup", 900_000)
+    with Sim(tmp_path / "sim") as sim:
+        code, out, t = mp("ctrl_c_progress", sim, dup)
+    assert code == 0, out
+    assert t["raised"] == "KeyboardInterrupt", out
+    assert t["state"] == 4, out  # interrupted after the switch: upgrade mode, and it answers
+    assert_clean(sim.log)
+
+
+def test_ctrl_c_in_stream_read(tmp_path):
+    dup = make_dup(tmp_path, "CATM1-41065.dup", 900_000)
+    with Sim(tmp_path / "sim") as sim:
+        code, out, t = mp("ctrl_c_stream", sim, dup)
+    assert code == 0, out
+    assert t["raised"] == "KeyboardInterrupt", out
+    assert t["state"] == 4, out
+    assert_clean(sim.log)
+
+
+def test_exception_from_stream_surfaces(tmp_path):
+    dup = make_dup(tmp_path, "CATM1-41065.dup", 900_000)
+    with Sim(tmp_path / "sim") as sim:
+        code, out, t = mp("stream_raises", sim, dup)
+    assert code == 0, out
+    assert t["raised"] == "ValueError: stream broke", out
+    assert t["state"] in (2, 4), out
+
+
+def test_streamed_update_from_bytesio(tmp_path):
+    dup = make_dup(tmp_path, "CATM1-41065.dup", 1_500_000)
+    with Sim(tmp_path / "sim") as sim:
+        code, out, t = mp("bytesio", sim, dup)
+    assert code == 0 and t["ok"] is True, out
+    assert_clean(sim.log)
+    assert last_transfer_bytes(sim.log) == dup.read_bytes()
+
+
+def _bytes(folder, name, data):
+    p = folder / name
+    p.write_bytes(data)
+    return p
+
+
+def _html(folder):
+    p = folder / "CATM1-41065.dup"
+    p.write_bytes(b"<!DOCTYPE html>\n<html lang=\"en\">" + b" " * 4000)
+    return p
+
+
+BAD_INPUTS = {
+    "missing": (lambda d: ([d / "nothere" / "CATM1-41065.dup"], []), "file not found"),
+    "html": (lambda d: ([_html(d)], []), "looks like a web page (HTML)"),
+    "too_small": (lambda d: ([make_dup(d, "CATM1-41065.dup", 100, "x")], []), "too small to be firmware"),
+    "not_dup": (lambda d: ([_bytes(d, "CATM1-41065.dup", b"\x55" * 1000)], []), "does not start with UPGR"),
+    "elf_as_firmware": (lambda d: ([make_elf(d, 5000), make_dup(d, "x.dup", 5000)], ["--state", "0"]),
+                        "is updater.elf, given where the .dup goes"),
+    "updater_not_elf": (lambda d: ([make_dup(d, "CATM1-41065.dup", 5000), _bytes(d, "updater.elf", b"\x01" * 3000)], ["--state", "0"]),
+                        "is not an ELF file"),
+    "fff_too_big": (lambda d: ([make_dup(d, "CATM1-41065.dup", 4 * 1024 * 1024 + 1), "-", "fff"], []),
+                    "too big for FFF"),
+    "dup_as_updater": (lambda d: ([make_dup(d, "a.dup", 5000), make_dup(d, "b.dup", 5000)], ["--state", "0"]),
+                       "is a .dup image, given where updater.elf goes"),
+    "diff_with_updater": (lambda d: ([make_dup(d, "upgdiff_38638-to-41065.dup", 5000, "upgdiff_38638-to-41065"), make_elf(d)], []),
+                          "is an upgdiff, which is never used with updater.elf"),
+    "diff_from_mismatch": (lambda d: ([make_dup(d, "upgdiff_33080-to-41065.dup", 5000, "upgdiff_33080-to-41065")], []),
+                           "upgdiff from build 33080, but the modem runs build 38638"),
+    "recovery_without_updater": (lambda d: ([make_dup(d, "CATM1-41065.dup", 5000)], ["--state", "0"]),
+                                 "Your modem is in recovery mode! Use firmware.dup and updater.elf"),
+    "bootrom_needed": (lambda d: ([make_dup(d, "CATM1-41065.dup", 5000), make_elf(d)], ["--bootloader0", "33080"]),
+                       "Unable to upgrade bootrom."),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_inputs_give_clear_errors(tmp_path, case):
+    build, expected = BAD_INPUTS[case]
+    files, sim_args = build(tmp_path)
+    with Sim(tmp_path / "sim", *sim_args) as sim:
+        code, out, t = mp("bad_input", sim, *files)
+    assert code == 0 and t["ok"] is False, out
+    assert expected in t["result"]["error"], out
+    assert "error: " in out and "hint: " in out and "modem: not changed" in out, out
+    assert t["result"]["status"] == 2
+    assert changing_commands(sim.log) == [], sim.log["commands"]
