@@ -28,7 +28,7 @@ SQN_BINDGEN_FLAGS = $(foreach f,$(filter -I%,$(CFLAGS)),-I$(abspath $(patsubst -
 $(SQN_RUST_LIB): $(HEADER_BUILD)/qstrdefs.generated.h $(HEADER_BUILD)/root_pointers.h $(HEADER_BUILD)/moduledefs.h FORCE
 	$(ECHO) "CARGO sqnsupgrade (Rust engine)"
 	$(Q)cd $(SQN_ROOT) && MICROPY_DIR=$(abspath $(TOP)) SQN_BINDGEN_FLAGS='$(SQN_BINDGEN_FLAGS)' \
-		$(SQN_CARGO) build --release --lib --no-default-features --features micropython \
+		$(SQN_CARGO) rustc --release --lib --crate-type staticlib --no-default-features --features micropython \
 		--target-dir $(SQN_TARGET_DIR) $(if $(SQN_RUST_TARGET),--target $(SQN_RUST_TARGET),)
 
 $(BUILD)/$(PROG): $(SQN_RUST_LIB)

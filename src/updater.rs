@@ -800,6 +800,7 @@ impl<'a, 'b> Updater<'a, 'b> {
     }
 
     fn on_the_fly(&mut self, fw: &mut Headed<'_>) -> Step<()> {
+        self.wait_while_flashing()?;
         self.say("Starting STP ON_THE_FLY");
         self.transfer("AT+SMSTPU=\"ON_THE_FLY\"", fw, Payload::Firmware)?;
         self.say("Code download done, returning to user mode");
@@ -835,6 +836,23 @@ impl<'a, 'b> Updater<'a, 'b> {
             if self.hal.clock.now_ms() >= deadline {
                 return Err(Error::UpgradeTimeout);
             }
+            self.hal.clock.sleep_ms(1_000);
+        }
+    }
+
+    /// A modem still busy with an earlier image (`+SMUPGRADE: on-going`) refuses a new
+    /// transfer: wait until it is done (read-only).
+    fn wait_while_flashing(&mut self) -> Step<()> {
+        let deadline = self.hal.clock.now_ms() + u64::from(self.opts.timeouts.upgrade_ms);
+        loop {
+            let reply = self.at("AT+SMUPGRADE?", self.opts.timeouts.command_ms)?;
+            if !reply.find("+SMUPGRADE").is_some_and(|l| l.contains("on-going")) {
+                return Ok(());
+            }
+            if self.hal.clock.now_ms() >= deadline {
+                return Err(Error::UpgradeTimeout);
+            }
+            self.hal.events.event(&Event::Tick);
             self.hal.clock.sleep_ms(1_000);
         }
     }

@@ -8,7 +8,6 @@ its log in RECORD/log.json).
     python3 -m pytest -q tests/python/test_cpython_shim.py
 """
 
-import json
 import os
 import signal
 import subprocess
@@ -18,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SIM = REPO / "target" / "debug" / "sqnsim"
+import simtools
+from simtools import REPO, SIM, Sim, last_transfer_bytes
+
 LIB = REPO / "target" / "debug" / "libsqnsupgrade.so"
 SHIM_DIR = REPO / "python_shim"
 FFF_LIMIT = 4 * 1024 * 1024
@@ -45,44 +45,12 @@ def shim():
     return sqnsupgrade
 
 
-class Sim:
-    """A running sqnsim."""
-
-    def __init__(self, record, args):
-        self.record = Path(record)
-        self.proc = subprocess.Popen(
-            [str(SIM), *args, "--record", str(record), "--exit-after-ms", "600000"],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        first = json.loads(self.proc.stdout.readline())
-        self.pty = first["pty"]
-
-    def log(self):
-        try:
-            return json.loads((self.record / "log.json").read_text())
-        except (OSError, ValueError):
-            return None
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stdout.close()
-        return self.log()
-
-
 @pytest.fixture
 def start_sim(tmp_path, shim):
     sims = []
 
     def start(*args):
-        record = tmp_path / ("sim%d" % len(sims))
-        sim = Sim(record, args)
+        sim = Sim(tmp_path / ("sim%d" % len(sims)), *args)
         sims.append(sim)
         return sim
 
@@ -92,24 +60,11 @@ def start_sim(tmp_path, shim):
 
 
 def make_dup(path, size, description="CATM1-41065"):
-    subprocess.run(
-        [
-            str(SIM),
-            "--write-image",
-            str(path),
-            "--image-size",
-            str(size),
-            "--image-description",
-            description,
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return str(path)
+    return str(simtools.make_dup(Path(path).parent, Path(path).name, size, description))
 
 
 def last_transfer(log):
-    return Path(log["transfers"][-1]["file"]).read_bytes()
+    return last_transfer_bytes(log)
 
 
 def assert_untouched(log):
@@ -170,7 +125,7 @@ def test_load_fff_false_and_force_fff(shim, start_sim, tmp_path, capsys):
     assert shim.last_result()["method"] == "ON_THE_FLY"
     # FFF forced for a file over 4 MiB: refused before the modem is touched.
     big = make_dup(tmp_path / "big.dup", FFF_LIMIT + 1000)
-    commands_before = len(sim.log()["commands"])
+    commands_before = len(sim.current_log()["commands"])
     assert shim.run(sim.pty, big, force_fff=True) is False
     out = capsys.readouterr().out
     assert "too big for FFF" in out
@@ -341,7 +296,7 @@ def test_ctrl_c_cancels_and_next_continues(shim, start_sim, tmp_path, capsys, mo
     # got for --upgrade-ms; a resume sent meanwhile is refused (the engine does not poll
     # AT+SMUPGRADE? before resuming), so wait for the simulator's verdict, as a user would.
     deadline = time.monotonic() + 5
-    while (sim.log().get("result") or {}).get("upgrade") not in ("success", "fail"):
+    while (sim.current_log().get("result") or {}).get("upgrade") not in ("success", "fail"):
         assert time.monotonic() < deadline, "the simulator never finished flashing"
         time.sleep(0.05)
     # The command printed after `next:` continues the update.

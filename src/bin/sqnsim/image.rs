@@ -14,6 +14,8 @@ pub struct ImageInfo {
     pub diff: Option<(u32, u32)>,
     /// The build the image installs, when named.
     pub build: Option<u32>,
+    /// The size the `UPGR` header announces (its length field + 46), if it has one.
+    pub declared_size: Option<u64>,
 }
 
 /// Inspects the head (at least the first [`NAME_WINDOW`] bytes when available).
@@ -26,11 +28,16 @@ pub fn inspect(head: &[u8]) -> ImageInfo {
         None if upgr => last_five_digits(description(window)),
         None => None,
     };
+    let declared_size = match head.get(8..12) {
+        Some(b) if upgr => Some(u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])) + 46),
+        _ => None,
+    };
     ImageInfo {
         upgr,
         elf: head.starts_with(b"\x7fELF"),
         diff,
         build,
+        declared_size,
     }
 }
 
