@@ -43,9 +43,9 @@ use std::prelude::rust_2021::*;
 use std::{format, vec};
 
 use crate::error::{Error, FileRole};
-use crate::hal::{Cancel, Clock, Event, Events, Hal, ImageSource, Stage};
+use crate::hal::{Cancel, Clock, Event, Events, Hal, Stage};
 use crate::host::tty::Tty;
-use crate::host::{FileImage, StdClock};
+use crate::host::{self, is_upgdiff, state_line, StdClock};
 use crate::state::State;
 use crate::stp::{StpConfig, FIELD_BLOCK_SIZE, MAX_BLOCK_SIZE};
 use crate::updater::{Failure, Method, MethodChoice, Next, Options, Updater, FAST_BAUD};
@@ -397,14 +397,6 @@ fn copy_text(dst: &mut [c_char], text: &str) {
     }
 }
 
-/// The state as users read it: `2 application mode (FFF)` or `unknown (no answer)`.
-fn state_line(state: Option<State>) -> String {
-    match state {
-        Some(s) => format!("{} {}", s.number(), s.name()),
-        None => "unknown (no answer)".to_string(),
-    }
-}
-
 /// `s` as a Python string literal in single quotes.
 fn py_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -451,12 +443,6 @@ fn python_call(command: &Command<'_>, port: &str, firmware: Option<&str>) -> Str
         Command::Info => format!("sqnsupgrade.info({port})"),
         Command::State => format!("sqnsupgrade.state({port})"),
     }
-}
-
-/// True for an upgdiff file name (which a modem out of application mode cannot take).
-fn is_upgdiff(path: &str) -> bool {
-    let base = path.rsplit('/').next().unwrap_or(path);
-    base.to_ascii_lowercase().starts_with("upgdiff")
 }
 
 /// The `next` line for a failure: the Python command that continues, with what to do
@@ -686,10 +672,6 @@ fn operate(call: &Call<'_>, sink: &mut Sink) -> Report {
     report
 }
 
-fn open_image(path: &str, role: FileRole) -> Result<FileImage, Failure> {
-    FileImage::open(path, role).map_err(Failure::untouched)
-}
-
 fn run_update(
     updater: &mut Updater<'_, '_>,
     report: &mut Report,
@@ -697,16 +679,7 @@ fn run_update(
     elf: Option<&str>,
     bootrom: Option<&str>,
 ) -> Result<Option<String>, Failure> {
-    let mut fw = open_image(firmware, FileRole::Firmware)?;
-    let mut up = elf.map(|p| open_image(p, FileRole::Updater)).transpose()?;
-    let mut br = bootrom
-        .map(|p| open_image(p, FileRole::Bootrom))
-        .transpose()?;
-    let outcome = updater.run(
-        &mut fw,
-        up.as_mut().map(|u| u as &mut dyn ImageSource),
-        br.as_mut().map(|b| b as &mut dyn ImageSource),
-    )?;
+    let outcome = host::run_files(updater, firmware, elf, bootrom)?;
     report.state_before = Some(outcome.state_before);
     report.state_after = outcome.state_after;
     report.modem_changed = true;
@@ -724,12 +697,7 @@ fn run_update(
         .as_ref()
         .map(|i| i.to_string())
         .unwrap_or_default();
-    Ok(Some(format!(
-        "Done: {} bytes sent in {:.1} s; modem now in {}.",
-        outcome.bytes_sent,
-        outcome.elapsed_ms as f64 / 1000.0,
-        state_line(outcome.state_after)
-    )))
+    Ok(Some(host::done_line(&outcome)))
 }
 
 /// Releases the one-operation-at-a-time flag when dropped.

@@ -846,7 +846,10 @@ impl<'a, 'b> Updater<'a, 'b> {
         let deadline = self.hal.clock.now_ms() + u64::from(self.opts.timeouts.upgrade_ms);
         loop {
             let reply = self.at("AT+SMUPGRADE?", self.opts.timeouts.command_ms)?;
-            if !reply.find("+SMUPGRADE").is_some_and(|l| l.contains("on-going")) {
+            if !reply
+                .find("+SMUPGRADE")
+                .is_some_and(|l| l.contains("on-going"))
+            {
                 return Ok(());
             }
             if self.hal.clock.now_ms() >= deadline {

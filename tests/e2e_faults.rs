@@ -151,7 +151,10 @@ fn ctrl_c_mid_transfer_stops_cleanly_and_the_next_run_completes() {
         .unwrap();
     // Wait until the transfer runs, then press Ctrl-C.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while sim.log()["transfers"].as_array().is_none_or(|t| t.is_empty()) {
+    while sim.log()["transfers"]
+        .as_array()
+        .is_none_or(|t| t.is_empty())
+    {
         assert!(std::time::Instant::now() < deadline, "no transfer started");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
@@ -161,19 +164,31 @@ fn ctrl_c_mid_transfer_stops_cleanly_and_the_next_run_completes() {
         .status();
     let status = child.wait().unwrap();
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     assert_eq!(status.code(), Some(130), "{err}");
     assert!(err.contains("stopped by the user"), "{err}");
     assert!(err.contains("modem: 4 upgrade mode"), "{err}");
     let state = sim.cli(&["state"]);
-    assert!(state.stdout.starts_with("4 upgrade mode"), "{}", state.all());
+    assert!(
+        state.stdout.starts_with("4 upgrade mode"),
+        "{}",
+        state.all()
+    );
     let again = sim.cli(&["run", s(&dup)]);
     assert_eq!(again.code, 0, "{}", again.all());
     let log = sim.stop();
     assert_no_violations(&log);
     let n = log["transfers"].as_array().unwrap().len();
     let first = log["transfers"][0]["bytes"].as_u64().unwrap();
-    assert!(first > 0 && first < 600_000, "the interrupted transfer sent {first} bytes");
+    assert!(
+        first > 0 && first < 600_000,
+        "the interrupted transfer sent {first} bytes"
+    );
     assert_eq!(transfer_bytes(&log, n), std::fs::read(&dup).unwrap());
     assert_eq!(log["state"], 2);
 }

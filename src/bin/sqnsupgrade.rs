@@ -5,12 +5,10 @@
 use clap::{Parser, Subcommand};
 use sqnsupgrade::console::Console;
 use sqnsupgrade::host::tty::Tty;
-use sqnsupgrade::host::{self, CtrlC, FileImage, StdClock, Stdout};
+use sqnsupgrade::host::{self, state_line, CtrlC, FileImage, StdClock, Stdout};
 use sqnsupgrade::stp::{StpConfig, MAX_BLOCK_SIZE};
 use sqnsupgrade::updater::FAST_BAUD;
-use sqnsupgrade::{
-    Error, Failure, FileRole, Hal, ImageSource, MethodChoice, Next, Options, State, Updater,
-};
+use sqnsupgrade::{Error, Failure, FileRole, Hal, MethodChoice, Next, Options, Updater};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -161,13 +159,6 @@ fn failed_file<'c>(failure: &Failure, cli: &'c Cli) -> Option<&'c str> {
     }
 }
 
-fn state_line(state: Option<State>) -> String {
-    match state {
-        Some(s) => format!("{} {}", s.number(), s.name()),
-        None => "unknown (no answer)".to_string(),
-    }
-}
-
 /// Prints a failure: the reason, a hint, the modem's state and the command that continues.
 fn report(failure: &Failure, cli: &Cli, port: &str) -> ExitCode {
     match failed_file(failure, cli) {
@@ -216,8 +207,7 @@ fn report(failure: &Failure, cli: &Cli, port: &str) -> ExitCode {
 }
 
 fn full_image_hint(file: &str) -> &str {
-    let base = file.rsplit('/').next().unwrap_or(file);
-    if base.to_ascii_lowercase().starts_with("upgdiff") {
+    if host::is_upgdiff(file) {
         "FULL_IMAGE.dup"
     } else {
         file
@@ -349,20 +339,5 @@ fn run_update(
     elf: Option<&str>,
     bootrom: Option<&str>,
 ) -> Result<String, Failure> {
-    let mut fw = open_image(file, FileRole::Firmware)?;
-    let mut up = elf.map(|p| open_image(p, FileRole::Updater)).transpose()?;
-    let mut br = bootrom
-        .map(|p| open_image(p, FileRole::Bootrom))
-        .transpose()?;
-    let outcome = updater.run(
-        &mut fw,
-        up.as_mut().map(|u| u as &mut dyn ImageSource),
-        br.as_mut().map(|b| b as &mut dyn ImageSource),
-    )?;
-    Ok(format!(
-        "Done: {} bytes sent in {:.1} s; modem now in {}.",
-        outcome.bytes_sent,
-        outcome.elapsed_ms as f64 / 1000.0,
-        state_line(outcome.state_after)
-    ))
+    host::run_files(updater, file, elf, bootrom).map(|outcome| host::done_line(&outcome))
 }

@@ -9,6 +9,8 @@ use std::prelude::rust_2021::*;
 use crate::console::TextOut;
 use crate::error::{Error, FileProblem, FileRole};
 use crate::hal::{Cancel, Clock, ImageSource};
+use crate::state::State;
+use crate::updater::{Failure, Outcome, Updater};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -132,4 +134,47 @@ impl TextOut for Stdout {
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
     }
+}
+
+/// The state as users read it: `2 application mode (FFF)` or `unknown (no answer)`.
+pub fn state_line(state: Option<State>) -> String {
+    match state {
+        Some(s) => format!("{} {}", s.number(), s.name()),
+        None => "unknown (no answer)".to_string(),
+    }
+}
+
+/// True for an upgdiff file name (which only a modem in application mode can take).
+pub fn is_upgdiff(path: &str) -> bool {
+    let base = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    base.to_ascii_lowercase().starts_with("upgdiff")
+}
+
+/// Opens the files named by the user (a missing or unreadable one is the engine's file
+/// error, the modem untouched) and runs the whole update.
+pub fn run_files(
+    updater: &mut Updater<'_, '_>,
+    firmware: &str,
+    elf: Option<&str>,
+    bootrom: Option<&str>,
+) -> Result<Outcome, Failure> {
+    let open = |path: &str, role| FileImage::open(path, role).map_err(Failure::untouched);
+    let mut fw = open(firmware, FileRole::Firmware)?;
+    let mut up = elf.map(|p| open(p, FileRole::Updater)).transpose()?;
+    let mut br = bootrom.map(|p| open(p, FileRole::Bootrom)).transpose()?;
+    updater.run(
+        &mut fw,
+        up.as_mut().map(|u| u as &mut dyn ImageSource),
+        br.as_mut().map(|b| b as &mut dyn ImageSource),
+    )
+}
+
+/// The closing line of a successful update.
+pub fn done_line(outcome: &Outcome) -> String {
+    format!(
+        "Done: {} bytes sent in {:.1} s; modem now in {}.",
+        outcome.bytes_sent,
+        outcome.elapsed_ms as f64 / 1000.0,
+        state_line(outcome.state_after)
+    )
 }

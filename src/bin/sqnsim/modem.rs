@@ -400,7 +400,9 @@ impl Modem {
         // The simulator takes the observed length relation as a rule: an image whose
         // bytes differ from what its header announces was cut short.
         if let Some(declared) = info.declared_size.filter(|&d| d != bytes) {
-            return Some(format!("received {bytes} of the {declared} bytes the image announces"));
+            return Some(format!(
+                "received {bytes} of the {declared} bytes the image announces"
+            ));
         }
         match info.diff {
             Some((a, _)) if a != self.software_build => Some(format!(
