@@ -9,7 +9,7 @@ MICROPY_DIR ?= $(CURDIR)/build/micropython
 MICROPY_BUILD := build-sqnsupgrade
 MICROPYTHON_BIN := build/micropython-sqn
 
-.PHONY: all setup build demo test lint unit-and-e2e python-tests micropython clean
+.PHONY: all setup build demo test lint no-std unit-and-e2e python-tests micropython clean
 
 all: build
 
@@ -27,11 +27,15 @@ demo: setup build
 
 # Quick start 2: every test (format, lints, Rust unit and end-to-end tests, the MicroPython
 # module on the unix port, the CPython shim).
-test: setup lint unit-and-e2e micropython python-tests
+test: setup lint no-std unit-and-e2e micropython python-tests
 
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
+
+# The engine alone: no std, no allocator (rlib, staticlib and cdylib of the bare core).
+no-std:
+	$(CARGO) build --release --no-default-features --lib
 
 unit-and-e2e:
 	$(CARGO) test
