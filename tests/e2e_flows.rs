@@ -248,3 +248,28 @@ fn state_and_info_in_every_mode() {
         assert_modem_untouched(&log);
     }
 }
+
+#[test]
+fn load_updater_into_recovery_mode() {
+    let dir = temp_dir("load");
+    let elf = make_elf(&dir, 306_076);
+    let sim = Sim::start(&["--state", "0"]);
+    let run = sim.cli(&["load", s(&elf)]);
+    assert_ok(&run);
+    assert!(
+        run.stdout
+            .contains("Upgrader loaded successfully, modem is in upgrade mode"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        run.stdout.contains("Modem state: 1 mTools mode"),
+        "{}",
+        run.all()
+    );
+    let log = sim.stop();
+    assert_no_violations(&log);
+    assert_eq!(log["transfers"][0]["via"], "AT+STP");
+    assert_eq!(transfer_bytes(&log, 1), std::fs::read(&elf).unwrap());
+    assert_eq!(log["state"], 1);
+}

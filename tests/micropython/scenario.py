@@ -98,6 +98,13 @@ elif name == "bytesio":
     ok = sqnsupgrade.run(io.BytesIO(data), port=pty, size=len(data), name="CATM1-41065.dup")
     show("ok", ok)
 
+elif name == "uart":
+    # uart(ffh_mode, mfile): the preparation before mirror mode (the unix port has no
+    # mirror: it says so after preparing).
+    mfile = args[0] if args and args[0] != "-" else None
+    show("ok", sqnsupgrade.uart(True, mfile, port=pty))
+    show("state", sqnsupgrade.last_result()["state_after"])
+
 elif name == "bad_input":
     # FIRMWARE [UPDATER|-] [fff]
     mfile = args[1] if len(args) > 1 and args[1] != "-" else None

@@ -97,6 +97,27 @@ def test_state_and_info_in_every_mode(tmp_path, state, line):
     assert changing_commands(sim.log) == []
 
 
+def test_uart_prepares_the_modem_in_application_mode(tmp_path):
+    with Sim(tmp_path / "sim") as sim:
+        code, out, t = mp("uart", sim, "-")
+    assert code == 0 and t["ok"] is True and t["state"] == 2, out
+    assert "FFH mode is not necessary... ignoring!" in out
+    assert_clean(sim.log)
+    cmds = [c["cmd"] for c in sim.log["commands"]]
+    assert "AT+CFUN=4" in cmds and 'AT+SQNSUPGRADENTF="started"' in cmds, cmds
+    assert not any(c.startswith("AT+SMSWBOOT") for c in cmds), cmds
+    assert sim.log["transfers"] == []
+
+
+def test_uart_loads_the_updater_in_recovery_mode(tmp_path):
+    elf = make_elf(tmp_path)
+    with Sim(tmp_path / "sim", "--state", "0") as sim:
+        code, out, t = mp("uart", sim, elf)
+    assert code == 0 and t["ok"] is True and t["state"] == 1, out
+    assert_clean(sim.log)
+    assert transfer_bytes(sim.log, 1) == elf.read_bytes()
+
+
 def test_heap_locked_multi_megabyte_on_the_fly(tmp_path):
     dup = make_dup(tmp_path, "NB1-41019.dup", 5_835_531, "NB1-41019")
     with Sim(tmp_path / "sim") as sim:
