@@ -49,6 +49,7 @@ use crate::host::{self, is_upgdiff, state_line, StdClock};
 use crate::state::State;
 use crate::stp::{StpConfig, FIELD_BLOCK_SIZE, MAX_BLOCK_SIZE};
 use crate::updater::{Failure, Method, MethodChoice, Next, Options, Updater, FAST_BAUD};
+use crate::version::Versions;
 use core::ffi::{c_char, c_void, CStr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -325,6 +326,13 @@ struct Report {
 }
 
 impl Report {
+    /// Takes the versions and IMEI the modem reported.
+    fn take_versions(&mut self, versions: &Versions, imei: Option<&heapless::String<16>>) {
+        self.build_after = versions.software_build;
+        self.firmware = versions.lr.as_str().to_string();
+        self.imei = imei.map(|i| i.to_string()).unwrap_or_default();
+    }
+
     fn new() -> Report {
         Report {
             status: SQN_OK,
@@ -643,13 +651,7 @@ fn operate(call: &Call<'_>, sink: &mut Sink) -> Report {
         Command::Info => updater.info().map(|info| {
             report.state_before = info.state;
             report.state_after = info.state;
-            report.build_after = info.versions.software_build;
-            report.firmware = info.versions.lr.as_str().to_string();
-            report.imei = info
-                .imei
-                .as_ref()
-                .map(|i| i.to_string())
-                .unwrap_or_default();
+            report.take_versions(&info.versions, info.imei.as_ref());
             None
         }),
         Command::Run {
@@ -690,13 +692,7 @@ fn run_update(
     report.bytes_sent = outcome.bytes_sent;
     report.elapsed_ms = outcome.elapsed_ms.max(1);
     report.build_before = outcome.before.software_build;
-    report.build_after = outcome.after.software_build;
-    report.firmware = outcome.after.lr.as_str().to_string();
-    report.imei = outcome
-        .imei
-        .as_ref()
-        .map(|i| i.to_string())
-        .unwrap_or_default();
+    report.take_versions(&outcome.after, outcome.imei.as_ref());
     Ok(Some(host::done_line(&outcome)))
 }
 
