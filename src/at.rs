@@ -254,11 +254,6 @@ impl<'h, 'a> At<'h, 'a> {
         }
         self.hal.events.event(&Event::Debug(&line));
     }
-
-    /// Access to the platform while the channel is borrowed.
-    pub fn hal(&mut self) -> &mut Hal<'a> {
-        self.hal
-    }
 }
 
 #[cfg(test)]

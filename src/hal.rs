@@ -44,15 +44,6 @@ pub trait Cancel {
     fn cancelled(&mut self) -> bool;
 }
 
-/// Never cancels.
-pub struct NeverCancel;
-
-impl Cancel for NeverCancel {
-    fn cancelled(&mut self) -> bool {
-        false
-    }
-}
-
 /// What the engine reports while it works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event<'a> {
@@ -120,13 +111,6 @@ pub enum Stage {
 pub trait Events {
     /// Called for every event.
     fn event(&mut self, event: &Event<'_>);
-}
-
-/// Drops every event.
-pub struct NoEvents;
-
-impl Events for NoEvents {
-    fn event(&mut self, _event: &Event<'_>) {}
 }
 
 /// The platform, borrowed for one operation.

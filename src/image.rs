@@ -183,29 +183,18 @@ pub struct Headed<'s> {
     head: Head,
     pos: usize,
     src: &'s mut dyn ImageSource,
-    role: FileRole,
 }
 
 impl<'s> Headed<'s> {
     /// Reads the head of `src` and keeps it for replay.
     pub fn new(src: &'s mut dyn ImageSource, role: FileRole) -> Result<Self, Error> {
         let head = Head::read(src, role)?;
-        Ok(Headed {
-            head,
-            pos: 0,
-            src,
-            role,
-        })
+        Ok(Headed { head, pos: 0, src })
     }
 
     /// The first bytes.
     pub fn head(&self) -> &Head {
         &self.head
-    }
-
-    /// Which file this is.
-    pub fn role(&self) -> FileRole {
-        self.role
     }
 }
 

@@ -236,11 +236,6 @@ impl<'a, 'b> Updater<'a, 'b> {
         }
     }
 
-    /// The options in force.
-    pub fn options(&self) -> &Options {
-        &self.opts
-    }
-
     // ----- small helpers -------------------------------------------------------------
 
     fn say(&mut self, text: &str) {
