@@ -130,23 +130,14 @@ def test_heap_locked_multi_megabyte_on_the_fly(tmp_path):
     assert last_transfer_bytes(sim.log) == dup.read_bytes()
 
 
-def test_ctrl_c_in_progress_callback(tmp_path):
+@pytest.mark.parametrize("scenario", ["ctrl_c_progress", "ctrl_c_stream"])
+def test_ctrl_c_from_callback_or_stream_read(tmp_path, scenario):
     dup = make_dup(tmp_path, "CATM1-41065.dup", 900_000)
     with Sim(tmp_path / "sim") as sim:
-        code, out, t = mp("ctrl_c_progress", sim, dup)
+        code, out, t = mp(scenario, sim, dup)
     assert code == 0, out
     assert t["raised"] == "KeyboardInterrupt", out
     assert t["state"] == 4, out  # interrupted after the switch: upgrade mode, and it answers
-    assert_clean(sim.log)
-
-
-def test_ctrl_c_in_stream_read(tmp_path):
-    dup = make_dup(tmp_path, "CATM1-41065.dup", 900_000)
-    with Sim(tmp_path / "sim") as sim:
-        code, out, t = mp("ctrl_c_stream", sim, dup)
-    assert code == 0, out
-    assert t["raised"] == "KeyboardInterrupt", out
-    assert t["state"] == 4, out
     assert_clean(sim.log)
 
 
