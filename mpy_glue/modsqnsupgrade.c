@@ -8,24 +8,43 @@
 //   _sqnsupgrade.call(op, link, callbacks, images, options) -> status int
 //       op        SQN_OP_* (1 run, 2 info, 3 state, 4 load, 5 mirror preparation)
 //       link      an object with the stream protocol (machine.UART, a file on a pty)
-//       callbacks (baud, progress): callable(baudrate) or None, callable(done, total) or None
+//       callbacks (baud, progress):
+//                 baud: None (the rate is never changed), a callable(baudrate), or a
+//                 tuple of extra keyword pairs ('pins', (...), 'timeout_chars', 64) for
+//                 link.init(baudrate=..., ...), which is then called from here without
+//                 allocating (the UART of a board);
+//                 progress: callable(done, total) or None
 //       images    ((stream, size, name), (stream, size, name), (stream, size, name)) for the
 //                 firmware, updater.elf and the bootrom package; None where not given
 //                 (None, -errno, name) for a file that could not be opened
 //       options   (method, block_size, reply_timeout_ms, resume, verbose, ffh_mode, print, debug,
 //                  baudrate)
-//     Calling it allocates nothing on the MicroPython heap (it works under heap_lock()).
+//     Calling it allocates nothing on the MicroPython heap (it works under heap_lock()),
+//     as long as the callables given allocate nothing.
 //     An exception raised inside (by the link, an image stream, a callback, Ctrl-C) is
 //     raised again from here once the engine has returned.
 //   _sqnsupgrade.result() -> tuple with the last call's outcome (see result() below).
 //
-// Compatibility: plain `static` (no STATIC macro) and both forms of MP_REGISTER_MODULE
-// (three arguments before MicroPython 1.19). On forks older than 1.10 (Pycom v1.8.6),
-// add the module to MICROPY_PORT_BUILTIN_MODULES in the port's mpconfigport.h instead.
+// Compatibility, from MicroPython 1.11 (Pycom's last firmware) to 1.25:
+// - plain `static` everywhere (the STATIC macro is gone since 1.23; 1.11 defines it as
+//   static anyway);
+// - registration: before 1.19 the build finds MP_REGISTER_MODULE(name, module, enabled)
+//   with a regular expression over this file's text (py/makemoduledefs.py of that
+//   version), after the preprocessor nothing; since 1.19 it reads the preprocessed output,
+//   two arguments. So the three-argument form comes first, and the two-argument form is
+//   the last statement of the file, where the old expression cannot take it for the start
+//   of a registration (tests/python/test_glue.py checks both readings);
+// - mp_handle_pending() lost/gained its argument in 1.13; mp_event_wait_ms() is 1.22+.
+// On forks older than 1.10 (Pycom v1.8.6), add the module to MICROPY_PORT_BUILTIN_MODULES
+// in the port's mpconfigport.h instead.
 
 #include <string.h>
+#include <stdlib.h>
 #if defined(__unix__)
 #include <poll.h>
+#endif
+#if defined(ESP_PLATFORM)
+#include "esp_system.h"
 #endif
 
 #include "py/mphal.h"
@@ -35,6 +54,25 @@
 #include "py/stream.h"
 
 #include "sqn_glue.h"
+
+#if MICROPY_VERSION >= 0x010D00 // 1.13
+#define SQN_HANDLE_PENDING() mp_handle_pending(true)
+#elif MICROPY_ENABLE_SCHEDULER
+#define SQN_HANDLE_PENDING() mp_handle_pending()
+#else // 1.11 without the scheduler (Pycom): the pending Ctrl-C is raised here
+#define SQN_HANDLE_PENDING() sqn_handle_pending()
+static void sqn_handle_pending(void) {
+    mp_obj_t exc = MP_STATE_VM(mp_pending_exception);
+    if (exc != MP_OBJ_NULL) {
+        MP_STATE_VM(mp_pending_exception) = MP_OBJ_NULL;
+        nlr_raise(exc);
+    }
+}
+#endif
+
+#ifndef MP_ERROR_TEXT // before 1.13
+#define MP_ERROR_TEXT(text) text
+#endif
 
 // The last outcome: plain bytes, no heap objects, so it can live in static memory.
 static sqn_result_t sqn_last;
@@ -46,7 +84,8 @@ static int32_t sqn_keep(sqn_ctx_t *ctx, nlr_buf_t *nlr) {
     return SQN_GLUE_RAISED;
 }
 
-int32_t sqn_glue_read(sqn_ctx_t *ctx, void *stream, uint8_t *buf, size_t len) {
+int32_t sqn_glue_read(sqn_ctx_t *ctx, void *stream, uint8_t *buf, size_t len, uint32_t *got) {
+    *got = 0;
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
         int err = 0;
@@ -56,7 +95,8 @@ int32_t sqn_glue_read(sqn_ctx_t *ctx, void *stream, uint8_t *buf, size_t len) {
         if (err != 0 && n == 0) {
             return mp_is_nonblocking_error(err) ? 0 : SQN_GLUE_ERRNO;
         }
-        return (int32_t)n;
+        *got = (uint32_t)n;
+        return 0;
     }
     return sqn_keep(ctx, &nlr);
 }
@@ -73,42 +113,105 @@ int32_t sqn_glue_write(sqn_ctx_t *ctx, const uint8_t *data, size_t len) {
     return sqn_keep(ctx, &nlr);
 }
 
-int32_t sqn_glue_readable(sqn_ctx_t *ctx) {
+// The file descriptor behind a stream on a hosted port (a tty opened as a file), or -1.
+static int sqn_fileno(mp_obj_t link) {
+    #if defined(__unix__) && defined(MP_STREAM_GET_FILENO)
+    const mp_stream_p_t *s = mp_get_stream(link);
+    if (s->ioctl != NULL) {
+        int err = 0;
+        mp_uint_t fd = s->ioctl(link, MP_STREAM_GET_FILENO, 0, &err);
+        if (fd != MP_STREAM_ERROR) {
+            return (int)fd;
+        }
+    }
+    #else
+    (void)link;
+    #endif
+    return -1;
+}
+
+// 1 readable, 0 not, 2 cannot tell (no poll support). May raise.
+static int32_t sqn_poll(mp_obj_t link) {
+    const mp_stream_p_t *s = mp_get_stream(link);
+    if (s->ioctl != NULL) {
+        int err = 0;
+        mp_uint_t r = s->ioctl(link, MP_STREAM_POLL, MP_STREAM_POLL_RD, &err);
+        if (r != MP_STREAM_ERROR) {
+            return (r & MP_STREAM_POLL_RD) ? 1 : 0;
+        }
+    }
+    #if defined(__unix__)
+    // Files on the unix port do not answer MP_STREAM_POLL: ask the kernel.
+    int fd = sqn_fileno(link);
+    if (fd >= 0) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        return poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) ? 1 : 0;
+    }
+    #endif
+    return 2;
+}
+
+// Sleeps until something may have changed, at most timeout_ms. May raise (Ctrl-C).
+static void sqn_wait_event(mp_obj_t link, uint32_t timeout_ms) {
+    #if defined(__unix__)
+    // A file or tty on the unix port: the kernel wakes us when a byte comes.
+    int fd = sqn_fileno(link);
+    if (fd >= 0) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        poll(&pfd, 1, timeout_ms > 100 ? 100 : (int)timeout_ms);
+        SQN_HANDLE_PENDING(); // a Ctrl-C (SIGINT) ends poll() early
+        return;
+    }
+    #endif
+    #if MICROPY_VERSION >= 0x011600 // 1.22: pending events, then sleep until an interrupt
+    mp_event_wait_ms(timeout_ms);
+    #elif defined(MICROPY_EVENT_POLL_HOOK) // older ports: their own wait (Pycom: 1 ms)
+    (void)timeout_ms;
+    MICROPY_EVENT_POLL_HOOK
+    #else
+    (void)timeout_ms;
+    mp_hal_delay_ms(1);
+    #endif
+}
+
+int32_t sqn_glue_wait_readable(sqn_ctx_t *ctx, uint32_t timeout_ms) {
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
         mp_obj_t link = MP_OBJ_FROM_PTR(ctx->link);
-        const mp_stream_p_t *s = mp_get_stream(link);
-        int32_t ret = 2;
-        if (s->ioctl != NULL) {
-            int err = 0;
-            mp_uint_t r = s->ioctl(link, MP_STREAM_POLL, MP_STREAM_POLL_RD, &err);
-            if (r != MP_STREAM_ERROR) {
-                ret = (r & MP_STREAM_POLL_RD) ? 1 : 0;
+        mp_uint_t start = mp_hal_ticks_ms();
+        int32_t ready = sqn_poll(link);
+        while (ready == 0) {
+            mp_uint_t waited = mp_hal_ticks_ms() - start;
+            if (waited >= timeout_ms) {
+                break;
             }
-            #if defined(__unix__) && defined(MP_STREAM_GET_FILENO)
-            else {
-                // Files on the unix port may not answer MP_STREAM_POLL: ask poll(2).
-                mp_uint_t fd = s->ioctl(link, MP_STREAM_GET_FILENO, 0, &err);
-                if (fd != MP_STREAM_ERROR) {
-                    struct pollfd pfd = { .fd = (int)fd, .events = POLLIN };
-                    ret = poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) ? 1 : 0;
-                }
-            }
-            #endif
+            sqn_wait_event(link, timeout_ms - (uint32_t)waited);
+            ready = sqn_poll(link);
         }
         nlr_pop();
-        return ret;
+        return ready;
     }
     return sqn_keep(ctx, &nlr);
 }
 
 int32_t sqn_glue_set_baud(sqn_ctx_t *ctx, uint32_t baud) {
-    if (ctx->baud == NULL) {
-        return 0;
-    }
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
-        mp_call_function_1(MP_OBJ_FROM_PTR(ctx->baud), mp_obj_new_int_from_uint(baud));
+        if (ctx->init[0] != NULL) {
+            // link.init(baudrate=baud, name=value, ...): arguments on this stack, the
+            // method loaded beforehand, so nothing is allocated.
+            mp_obj_t args[2 + 2 + 2 * SQN_INIT_KW_MAX];
+            args[0] = MP_OBJ_FROM_PTR(ctx->init[0]);
+            args[1] = MP_OBJ_FROM_PTR(ctx->init[1]);
+            args[2] = MP_OBJ_NEW_QSTR(MP_QSTR_baudrate);
+            args[3] = mp_obj_new_int_from_uint(baud);
+            for (size_t i = 0; i < 2 * ctx->init_kw_n; i++) {
+                args[4 + i] = MP_OBJ_FROM_PTR(ctx->init_kw[i]);
+            }
+            mp_call_method_n_kw(0, 1 + ctx->init_kw_n, args);
+        } else if (ctx->baud != NULL) {
+            mp_call_function_1(MP_OBJ_FROM_PTR(ctx->baud), mp_obj_new_int_from_uint(baud));
+        }
         nlr_pop();
         return 0;
     }
@@ -131,7 +234,7 @@ int32_t sqn_glue_interrupted(sqn_ctx_t *ctx) {
     }
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
-        mp_handle_pending(true);
+        SQN_HANDLE_PENDING();
         nlr_pop();
         return 0;
     }
@@ -164,6 +267,24 @@ int32_t sqn_glue_print(sqn_ctx_t *ctx, const char *text, size_t len) {
     return sqn_keep(ctx, &nlr);
 }
 
+void sqn_glue_panic(const char *text, size_t len) {
+    // Not expected to be reachable (make test checks that no Rust panic path is linked);
+    // should one be, say what happened instead of hanging, and restart the board.
+    static const char head[] = "\r\nsqnsupgrade: internal error: ";
+    static const char tail[] = "\r\nsqnsupgrade: resetting the board\r\n";
+    mp_hal_stdout_tx_strn(head, sizeof(head) - 1);
+    mp_hal_stdout_tx_strn(text, len);
+    mp_hal_stdout_tx_strn(tail, sizeof(tail) - 1);
+    #if defined(ESP_PLATFORM)
+    esp_restart();
+    #elif defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) \
+    || defined(__ARM_ARCH_8M_BASE__) || defined(__ARM_ARCH_8M_MAIN__)
+    // Cortex-M: system reset request (SCB->AIRCR = VECTKEY | SYSRESETREQ).
+    *(volatile uint32_t *)0xE000ED0CUL = 0x05FA0004UL;
+    #endif
+    abort(); // a hosted port (unix): end the process
+}
+
 // ---- argument parsing (before Rust runs; may raise normally) ----
 
 static void *sqn_optional(mp_obj_t o) {
@@ -189,6 +310,33 @@ static void sqn_image(mp_obj_t spec, sqn_image_t *img) {
     img->size = (uint32_t)size;
 }
 
+// How the link's baud rate is changed: a callable, or link.init with extra keywords.
+static void sqn_baud(sqn_ctx_t *ctx, mp_obj_t link, mp_obj_t spec) {
+    if (spec == mp_const_none) {
+        return;
+    }
+    if (!mp_obj_is_type(spec, &mp_type_tuple)) {
+        ctx->baud = MP_OBJ_TO_PTR(spec);
+        return;
+    }
+    size_t n;
+    mp_obj_t *kw;
+    mp_obj_tuple_get(spec, &n, &kw);
+    if (n % 2 != 0 || n > 2 * SQN_INIT_KW_MAX) {
+        mp_raise_ValueError(MP_ERROR_TEXT("baud: up to 4 (name, value) pairs"));
+    }
+    mp_obj_t method[2];
+    mp_load_method(link, MP_QSTR_init, method);
+    ctx->init[0] = MP_OBJ_TO_PTR(method[0]);
+    ctx->init[1] = MP_OBJ_TO_PTR(method[1]);
+    for (size_t i = 0; i < n; i += 2) {
+        // Keyword names must be qstrs (string literals already are: nothing allocated).
+        ctx->init_kw[i] = MP_OBJ_TO_PTR(MP_OBJ_NEW_QSTR(mp_obj_str_get_qstr(kw[i])));
+        ctx->init_kw[i + 1] = MP_OBJ_TO_PTR(kw[i + 1]);
+    }
+    ctx->init_kw_n = (uint32_t)(n / 2);
+}
+
 static mp_obj_t sqn_call(size_t n_args, const mp_obj_t *args) {
     (void)n_args;
     sqn_ctx_t ctx;
@@ -201,7 +349,7 @@ static mp_obj_t sqn_call(size_t n_args, const mp_obj_t *args) {
 
     mp_obj_t *cb;
     mp_obj_get_array_fixed_n(args[2], 2, &cb);
-    ctx.baud = sqn_optional(cb[0]);
+    sqn_baud(&ctx, args[1], cb[0]);
     ctx.progress = sqn_optional(cb[1]);
 
     mp_obj_t *img;
@@ -274,8 +422,9 @@ const mp_obj_module_t sqn_user_cmodule = {
     .globals = (mp_obj_dict_t *)&sqn_module_globals,
 };
 
-#if MICROPY_VERSION >= 0x011300 // 1.19: MP_REGISTER_MODULE(name, module)
-MP_REGISTER_MODULE(MP_QSTR__sqnsupgrade, sqn_user_cmodule);
-#else // 1.10 to 1.18: a third argument enables it
+// Registration (see "Compatibility" at the top): keep the two-argument form last.
+#if MICROPY_VERSION < 0x011300
 MP_REGISTER_MODULE(MP_QSTR__sqnsupgrade, sqn_user_cmodule, 1);
+#else
+MP_REGISTER_MODULE(MP_QSTR__sqnsupgrade, sqn_user_cmodule);
 #endif

@@ -33,11 +33,17 @@ enum sqn_event {
     SQN_EVENT_PROGRESS = 1,  // a = bytes done, b = total
 };
 
+// Most extra keyword pairs for link.init(baudrate=..., ...).
+#define SQN_INIT_KW_MAX 4
+
 // One call's context. Lives on the C stack of the module function, so the garbage
 // collector sees the objects it holds while Rust runs.
 typedef struct sqn_ctx {
     void *link;        // mp_obj_t: the serial stream (machine.UART, a file on a pty, ...)
-    void *baud;        // mp_obj_t: callable(baudrate) or NULL (baud changes are then skipped)
+    void *baud;        // mp_obj_t: callable(baudrate), or NULL
+    void *init[2];     // mp_obj_t: link.init loaded as a method (function, self), or NULLs
+    void *init_kw[2 * SQN_INIT_KW_MAX]; // mp_obj_t: extra (name, value) pairs for init
+    uint32_t init_kw_n; // number of pairs in init_kw
     void *progress;    // mp_obj_t: callable(done, total) or NULL
     void *exc;         // mp_obj_t: the first exception caught by a wrapper, or NULL
     uint8_t print;     // print messages and the progress bar
@@ -92,13 +98,16 @@ typedef struct sqn_result {
 #define SQN_GLUE_RAISED (-1)
 #define SQN_GLUE_ERRNO (-2)
 
-// Reads at most len bytes once from stream (0 = end of stream).
-int32_t sqn_glue_read(sqn_ctx_t *ctx, void *stream, uint8_t *buf, size_t len);
+// Reads at most len bytes once from stream into buf. *got is the count the stream
+// returned, unchecked (0 = end of stream; the engine checks it against len).
+int32_t sqn_glue_read(sqn_ctx_t *ctx, void *stream, uint8_t *buf, size_t len, uint32_t *got);
 // Writes all of data to the link.
 int32_t sqn_glue_write(sqn_ctx_t *ctx, const uint8_t *data, size_t len);
-// 1 when the link has bytes to read, 0 when not, 2 when the link cannot tell (no poll).
-int32_t sqn_glue_readable(sqn_ctx_t *ctx);
-// Calls ctx->baud(baud) if given.
+// Waits until the link has bytes to read, at most timeout_ms, sleeping until the next
+// event (no fixed sleeps): 1 readable, 0 nothing in time, 2 the link cannot tell.
+int32_t sqn_glue_wait_readable(sqn_ctx_t *ctx, uint32_t timeout_ms);
+// Sets the link's baud rate: ctx->baud(baud), or link.init(baudrate=baud, <init_kw>);
+// nothing when neither was given. The init path allocates nothing.
 int32_t sqn_glue_set_baud(sqn_ctx_t *ctx, uint32_t baud);
 // mp_hal_delay_ms (which also runs pending events such as Ctrl-C).
 int32_t sqn_glue_sleep_ms(sqn_ctx_t *ctx, uint32_t ms);
@@ -108,6 +117,8 @@ int32_t sqn_glue_interrupted(sqn_ctx_t *ctx);
 int32_t sqn_glue_event(sqn_ctx_t *ctx, uint32_t kind, uint32_t a, uint32_t b);
 // Prints text on MicroPython's console.
 int32_t sqn_glue_print(sqn_ctx_t *ctx, const char *text, size_t len);
+// A Rust panic (none is reachable by design): prints the message and resets the board.
+void sqn_glue_panic(const char *text, size_t len);
 
 // ---- the Rust entry point (src/mpy/mod.rs) ----
 int32_t sqn_rs_call(sqn_ctx_t *ctx, const sqn_request_t *req, sqn_result_t *res);

@@ -124,6 +124,8 @@ if _MICROPYTHON:
             self._fd = self.stream.fileno()
             termios.setraw(self._fd)
             self.set_baud(baudrate)
+            # The engine calls this to change the rate (termios allocates: unix port only).
+            self.baud = self.set_baud
 
         def set_baud(self, rate):
             t = self._termios
@@ -146,9 +148,9 @@ if _MICROPYTHON:
             if self._pins is None:
                 raise OSError("no modem UART known for this board: pass uart= or port=")
             self.stream = UART(1, baudrate=baudrate, pins=self._pins, timeout_chars=64)
-
-        def set_baud(self, rate):
-            self.stream.init(baudrate=rate, pins=self._pins, timeout_chars=64)
+            # The engine calls stream.init(baudrate=..., pins=..., timeout_chars=64) itself,
+            # without allocating (a baud change happens under heap_lock() too).
+            self.baud = ("pins", self._pins, "timeout_chars", 64)
 
         def close(self):
             pass
@@ -158,11 +160,8 @@ if _MICROPYTHON:
 
         def __init__(self, stream):
             self.stream = stream
-
-        def set_baud(self, rate):
-            init = getattr(self.stream, "init", None)
-            if init is not None:
-                init(baudrate=rate)
+            # stream.init(baudrate=...) called by the engine, when the stream has init().
+            self.baud = () if hasattr(stream, "init") else None
 
         def close(self):
             pass
@@ -267,7 +266,7 @@ if _MICROPYTHON:
                      verbose=False, progress=None, quiet=False):
             self.link = _link(port, uart, baudrate)
             self._baudrate = baudrate
-            self._callbacks = (self.link.set_baud, progress)
+            self._callbacks = (self.link.baud, progress)
             self._quiet = quiet
             self._debug = debug
             self._verbose = verbose

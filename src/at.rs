@@ -3,12 +3,14 @@
 //! Replies from real modems come in several shapes (spec section 3): with or without the
 //! leading CRLF, with or without the command echoed, with unsolicited lines such as
 //! `+SYSSTART` or `+CEREG: 1` in between, and split over any number of reads. The parser
-//! here is a pure byte-fed state machine ([`ReplyParser`]) so it can be tested on its own.
+//! ([`ReplyBuf::feed`]) is a pure byte-fed state machine, tested on its own. The reply body
+//! is kept in a buffer the caller owns (part of the [`crate::Workspace`]), so a command
+//! costs the stack only a few words.
 
 use crate::error::Error;
-use crate::hal::{Event, Hal};
-use core::fmt::Write as _;
-use heapless::{String, Vec};
+use crate::hal::{Deadline, Event, Hal};
+use crate::stp::link_read;
+use crate::text::{as_str, find, trim, Sink, Text};
 
 /// Room for a reply body (the `showver` block is about 450 bytes).
 pub const REPLY_CAP: usize = 768;
@@ -25,12 +27,11 @@ pub enum Status {
     Timeout,
 }
 
-/// A command's reply: its status and its body lines (echo and unsolicited lines removed).
-#[derive(Debug, Clone)]
+/// How a reply ended; its body lines stay in the [`ReplyBuf`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reply {
     /// How it ended.
     pub status: Status,
-    body: Vec<u8, REPLY_CAP>,
     /// True when `+SYSSTART` was seen while waiting (the modem restarted).
     pub sysstart: bool,
 }
@@ -40,100 +41,129 @@ impl Reply {
     pub fn ok(&self) -> bool {
         self.status == Status::Ok
     }
-
-    /// The body lines, in order.
-    pub fn lines(&self) -> impl Iterator<Item = &str> {
-        self.body
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-            .filter_map(|l| core::str::from_utf8(l).ok())
-    }
-
-    /// The first body line that is a bare integer (the `AT+SMOD?` answer).
-    pub fn integer(&self) -> Option<u32> {
-        self.lines().find_map(|l| l.trim().parse().ok())
-    }
-
-    /// The first body line containing `needle`.
-    pub fn find(&self, needle: &str) -> Option<&str> {
-        self.lines().find(|l| l.contains(needle))
-    }
 }
 
-/// Feeds on received bytes and recognises the reply to one command.
-pub struct ReplyParser<'c> {
-    command: &'c str,
-    prefix: &'c str,
-    line: Vec<u8, LINE_CAP>,
+/// The reply being parsed and, once done, its body lines (echo and unsolicited lines
+/// removed, one `\n` after each).
+pub struct ReplyBuf {
+    body: [u8; REPLY_CAP],
+    len: usize,
+    line: [u8; LINE_CAP],
+    line_len: usize,
     overflow: bool,
-    reply: Reply,
+    status: Status,
+    sysstart: bool,
     done: bool,
 }
 
-impl<'c> ReplyParser<'c> {
-    /// A parser for the reply to `command` (e.g. `AT+SMOD?`).
-    pub fn new(command: &'c str) -> Self {
-        ReplyParser {
-            command,
-            prefix: response_prefix(command),
-            line: Vec::new(),
+impl Default for ReplyBuf {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ReplyBuf {
+    /// An empty buffer.
+    pub const fn new() -> Self {
+        ReplyBuf {
+            body: [0; REPLY_CAP],
+            len: 0,
+            line: [0; LINE_CAP],
+            line_len: 0,
             overflow: false,
-            reply: Reply {
-                status: Status::Timeout,
-                body: Vec::new(),
-                sysstart: false,
-            },
+            status: Status::Timeout,
+            sysstart: false,
             done: false,
         }
     }
 
-    /// Feeds bytes; returns true once the final line was seen.
-    pub fn feed(&mut self, bytes: &[u8]) -> bool {
+    /// Forgets the last reply: ready for a new command.
+    pub fn start(&mut self) {
+        self.len = 0;
+        self.line_len = 0;
+        self.overflow = false;
+        self.status = Status::Timeout;
+        self.sysstart = false;
+        self.done = false;
+    }
+
+    /// How the reply ended so far (status `Timeout` until the final line came).
+    pub fn reply(&self) -> Reply {
+        Reply {
+            status: self.status,
+            sysstart: self.sysstart,
+        }
+    }
+
+    /// Feeds bytes received after `command` was sent; returns true once the final line
+    /// was seen.
+    pub fn feed(&mut self, command: &[u8], bytes: &[u8]) -> bool {
         for &b in bytes {
             if self.done {
                 break;
             }
             if b == b'\r' || b == b'\n' {
-                self.end_line();
-            } else if self.line.push(b).is_err() {
+                self.end_line(command);
+            } else if let Some(slot) = self.line.get_mut(self.line_len) {
+                // Only printable ASCII is kept, so every line is valid text.
+                *slot = if b.is_ascii_graphic() || b == b' ' {
+                    b
+                } else {
+                    b'?'
+                };
+                self.line_len += 1;
+            } else {
                 self.overflow = true;
             }
         }
         self.done
     }
 
-    fn end_line(&mut self) {
-        let raw = core::mem::take(&mut self.line);
+    fn end_line(&mut self, command: &[u8]) {
         let overflow = core::mem::replace(&mut self.overflow, false);
-        let Ok(text) = core::str::from_utf8(&raw) else {
-            return;
-        };
-        let text = text.trim();
-        if text.is_empty() || overflow && !text.starts_with('+') && text.len() < 4 {
+        let len = core::mem::replace(&mut self.line_len, 0);
+        let text = trim(self.line.get(..len).unwrap_or(&[]));
+        if text.is_empty() || overflow && !text.starts_with(b"+") && text.len() < 4 {
             return;
         }
-        match classify(text, self.command, self.prefix) {
-            Line::Echo => {}
+        match classify(text, command) {
+            Line::Echo | Line::Unsolicited => {}
             Line::Final(status) => {
-                self.reply.status = status;
+                self.status = status;
                 self.done = true;
             }
-            Line::SysStart => self.reply.sysstart = true,
-            Line::Unsolicited => {}
+            Line::SysStart => self.sysstart = true,
             Line::Body => {
                 // A body that does not fit is cut: the parsers only need its start.
-                let room = REPLY_CAP - self.reply.body.len();
-                if room > text.len() {
-                    let _ = self.reply.body.extend_from_slice(text.as_bytes());
-                    let _ = self.reply.body.push(b'\n');
+                let end = self.len + text.len() + 1;
+                if let Some(dst) = self.body.get_mut(self.len..end) {
+                    if let Some((last, head)) = dst.split_last_mut() {
+                        head.copy_from_slice(text);
+                        *last = b'\n';
+                        self.len = end;
+                    }
                 }
             }
         }
     }
 
-    /// The reply so far (status `Timeout` until the final line came).
-    pub fn finish(self) -> Reply {
-        self.reply
+    /// The body lines, in order.
+    pub fn lines(&self) -> impl Iterator<Item = &[u8]> {
+        self.body
+            .get(..self.len)
+            .unwrap_or(&[])
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+    }
+
+    /// The first body line that is a bare integer (the `AT+SMOD?` answer).
+    pub fn integer(&self) -> Option<u32> {
+        self.lines().find_map(|l| crate::text::parse_u32(trim(l)))
+    }
+
+    /// The first body line containing `needle`.
+    pub fn find(&self, needle: &[u8]) -> Option<&[u8]> {
+        self.lines().find(|l| find(l, needle).is_some())
     }
 }
 
@@ -145,114 +175,124 @@ enum Line {
     Body,
 }
 
-fn classify(text: &str, command: &str, prefix: &str) -> Line {
-    if text == "OK" {
+fn classify(text: &[u8], command: &[u8]) -> Line {
+    if text == b"OK" {
         return Line::Final(Status::Ok);
     }
-    if text == "ERROR" || text.starts_with("+CME ERROR") || text.starts_with("+CMS ERROR") {
+    if text == b"ERROR" || text.starts_with(b"+CME ERROR") || text.starts_with(b"+CMS ERROR") {
         return Line::Final(Status::Error);
     }
     if text.eq_ignore_ascii_case(command) {
         return Line::Echo;
     }
-    if text.starts_with("+SYSSTART") {
+    if text.starts_with(b"+SYSSTART") {
         return Line::SysStart;
     }
-    if text.starts_with('+') && (prefix.is_empty() || !text.starts_with(prefix)) {
+    let prefix = response_prefix(command);
+    if text.starts_with(b"+") && (prefix.is_empty() || !text.starts_with(prefix)) {
         return Line::Unsolicited;
     }
     Line::Body
 }
 
 /// `AT+SMOD?` → `+SMOD`; `AT+SMUPGRADE?` → `+SMUPGRADE`; `ATI1` → ``.
-fn response_prefix(command: &str) -> &str {
-    let rest = command.strip_prefix("AT").unwrap_or(command);
-    if !rest.starts_with('+') {
-        return "";
+fn response_prefix(command: &[u8]) -> &[u8] {
+    let rest = command.strip_prefix(b"AT").unwrap_or(command);
+    if !rest.starts_with(b"+") {
+        return &[];
     }
-    let end = rest.find(['?', '=']).unwrap_or(rest.len());
-    &rest[..end]
+    let end = rest
+        .iter()
+        .position(|&b| b == b'?' || b == b'=')
+        .unwrap_or(rest.len());
+    rest.get(..end).unwrap_or(&[])
 }
 
-/// The AT side of the link: commands with deadlines.
-pub struct At<'h, 'a> {
-    hal: &'h mut Hal<'a>,
+/// Sends `command` + CR LF and collects the reply into `buf`, waiting at most
+/// `timeout_ms`. A timeout is a [`Status::Timeout`] reply, not an error; link failures
+/// and Ctrl-C are. With `debug`, the command and its reply are reported (composed in
+/// `text`).
+#[inline(never)]
+pub fn command<H: Hal>(
+    hal: &mut H,
+    buf: &mut ReplyBuf,
+    text: &mut Text<256>,
+    command: &str,
+    timeout_ms: u32,
+) -> Result<Reply, Error> {
+    hal.discard_input()?;
+    hal.write_all(command.as_bytes())?;
+    hal.write_all(b"\r\n")?;
+    let reply = collect(hal, buf, command, timeout_ms)?;
+    text.clear();
+    text.put(command);
+    text.put(match reply.status {
+        Status::Ok => " returned OK",
+        Status::Error => " returned ERROR",
+        Status::Timeout => " returned no reply",
+    });
+    for line in buf.lines().take(3) {
+        text.put(" | ");
+        text.put(as_str(line));
+    }
+    hal.event(&Event::Debug(text.as_str()));
+    Ok(reply)
 }
 
-impl<'h, 'a> At<'h, 'a> {
-    /// Wraps the platform.
-    pub fn new(hal: &'h mut Hal<'a>) -> Self {
-        At { hal }
-    }
-
-    /// Sends `command` + CR LF and collects the reply, waiting at most `timeout_ms`.
-    /// A timeout is a [`Status::Timeout`] reply, not an error; link failures and Ctrl-C are.
-    pub fn command(&mut self, command: &str, timeout_ms: u32) -> Result<Reply, Error> {
-        self.hal.link.discard_input()?;
-        self.hal.link.write_all(command.as_bytes())?;
-        self.hal.link.write_all(b"\r\n")?;
-        let reply = self.collect(command, timeout_ms)?;
-        self.debug_reply(command, &reply);
-        Ok(reply)
-    }
-
-    /// Collects a reply without sending anything (e.g. after `+++`).
-    pub fn collect(&mut self, command: &str, timeout_ms: u32) -> Result<Reply, Error> {
-        let mut parser = ReplyParser::new(command);
-        let deadline = self.hal.clock.now_ms() + u64::from(timeout_ms);
-        let mut buf = [0u8; 64];
-        loop {
-            if self.hal.cancel.cancelled() {
-                return Err(Error::Cancelled);
-            }
-            let now = self.hal.clock.now_ms();
-            if now >= deadline {
-                break;
-            }
-            let wait = (deadline - now).min(200) as u32;
-            let n = self.hal.link.read(&mut buf, wait)?;
-            if parser.feed(&buf[..n]) {
-                break;
-            }
+/// Collects a reply to `command` without sending anything (e.g. after `+++`).
+#[inline(never)]
+pub fn collect<H: Hal>(
+    hal: &mut H,
+    buf: &mut ReplyBuf,
+    command: &str,
+    timeout_ms: u32,
+) -> Result<Reply, Error> {
+    buf.start();
+    let deadline = Deadline::after(hal, timeout_ms);
+    let mut chunk = [0u8; 64];
+    loop {
+        if hal.cancelled() {
+            return Err(Error::Cancelled);
         }
-        Ok(parser.finish())
+        let now = hal.now_ms();
+        if deadline.passed(now) {
+            break;
+        }
+        let wait = deadline.remaining(now).min(200);
+        let n = link_read(hal, &mut chunk, wait)?;
+        if buf.feed(command.as_bytes(), chunk.get(..n).unwrap_or(&[])) {
+            break;
+        }
     }
+    Ok(buf.reply())
+}
 
-    /// Waits up to `timeout_ms` for a line containing `text` (e.g. `+SYSSTART`).
-    pub fn wait_for(&mut self, text: &str, timeout_ms: u32) -> Result<bool, Error> {
-        let deadline = self.hal.clock.now_ms() + u64::from(timeout_ms);
-        let mut window: Vec<u8, 128> = Vec::new();
-        let mut buf = [0u8; 64];
-        while self.hal.clock.now_ms() < deadline {
-            if self.hal.cancel.cancelled() {
-                return Err(Error::Cancelled);
-            }
-            let n = self.hal.link.read(&mut buf, 200)?;
-            for &b in &buf[..n] {
-                if window.is_full() {
-                    window.remove(0);
-                }
-                let _ = window.push(b);
-            }
-            if crate::stp::contains(&window, text.as_bytes()) {
+/// Waits up to `timeout_ms` for `needle` (e.g. `+SYSSTART`; a needle whose first byte does
+/// not occur again inside it) in whatever the modem prints.
+#[inline(never)]
+pub fn wait_for<H: Hal>(hal: &mut H, needle: &[u8], timeout_ms: u32) -> Result<bool, Error> {
+    let deadline = Deadline::after(hal, timeout_ms);
+    let mut chunk = [0u8; 64];
+    let mut matched = 0usize;
+    loop {
+        let now = hal.now_ms();
+        if deadline.passed(now) {
+            return Ok(false);
+        }
+        if hal.cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let n = link_read(hal, &mut chunk, deadline.remaining(now).min(200))?;
+        for &b in chunk.get(..n).unwrap_or(&[]) {
+            matched = if needle.get(matched) == Some(&b) {
+                matched + 1
+            } else {
+                usize::from(needle.first() == Some(&b))
+            };
+            if matched == needle.len() {
                 return Ok(true);
             }
         }
-        Ok(false)
-    }
-
-    fn debug_reply(&mut self, command: &str, reply: &Reply) {
-        let mut line: String<200> = String::new();
-        let status = match reply.status {
-            Status::Ok => "OK",
-            Status::Error => "ERROR",
-            Status::Timeout => "no reply",
-        };
-        let _ = write!(line, "{command} returned {status}");
-        for l in reply.lines().take(3) {
-            let _ = write!(line, " | {l}");
-        }
-        self.hal.events.event(&Event::Debug(&line));
     }
 }
 
@@ -260,14 +300,15 @@ impl<'h, 'a> At<'h, 'a> {
 mod tests {
     use super::*;
 
-    fn parse(command: &str, chunks: &[&[u8]]) -> Reply {
-        let mut p = ReplyParser::new(command);
+    fn parse(command: &str, chunks: &[&[u8]]) -> ReplyBuf {
+        let mut p = ReplyBuf::new();
+        p.start();
         for c in chunks {
-            if p.feed(c) {
+            if p.feed(command.as_bytes(), c) {
                 break;
             }
         }
-        p.finish()
+        p
     }
 
     #[test]
@@ -280,7 +321,7 @@ mod tests {
             b"AT+SMOD?\r\n2\r\nOK\r\n",
         ] {
             let r = parse("AT+SMOD?", &[shape]);
-            assert!(r.ok(), "{shape:?}");
+            assert!(r.reply().ok(), "{shape:?}");
             assert_eq!(r.integer(), Some(2), "{shape:?}");
         }
     }
@@ -288,23 +329,22 @@ mod tests {
     #[test]
     fn split_reads_byte_by_byte() {
         let data = b"\r\nAT+SMOD?\r\n+CEREG: 1\r\n\r\n4\r\n\r\nOK\r\n";
-        let mut p = ReplyParser::new("AT+SMOD?");
+        let mut p = ReplyBuf::new();
         for b in data.iter() {
-            p.feed(core::slice::from_ref(b));
+            p.feed(b"AT+SMOD?", core::slice::from_ref(b));
         }
-        let r = p.finish();
-        assert!(r.ok());
-        assert_eq!(r.integer(), Some(4));
-        assert_eq!(r.lines().count(), 1, "echo and +CEREG are not body");
+        assert!(p.reply().ok());
+        assert_eq!(p.integer(), Some(4));
+        assert_eq!(p.lines().count(), 1, "echo and +CEREG are not body");
     }
 
     #[test]
     fn stray_sysstart_and_error() {
         let r = parse("AT+SMSWBOOT=3,1", &[b"\r\n+SYSSTART\r\n", b"\r\nERROR\r\n"]);
-        assert_eq!(r.status, Status::Error);
-        assert!(r.sysstart);
+        assert_eq!(r.reply().status, Status::Error);
+        assert!(r.reply().sysstart);
         let r = parse("AT+CFUN=4", &[b"\r\n+CME ERROR: 4\r\n"]);
-        assert_eq!(r.status, Status::Error);
+        assert_eq!(r.reply().status, Status::Error);
     }
 
     #[test]
@@ -313,21 +353,41 @@ mod tests {
             "AT+SMUPGRADE?",
             &[b"\r\n+CEREG: 2\r\n\r\n+SMUPGRADE: success\r\n\r\nOK\r\n"],
         );
-        assert_eq!(r.find("SMUPGRADE"), Some("+SMUPGRADE: success"));
-        assert!(r.find("CEREG").is_none());
+        assert_eq!(r.find(b"SMUPGRADE"), Some(&b"+SMUPGRADE: success"[..]));
+        assert!(r.find(b"CEREG").is_none());
     }
 
     #[test]
     fn no_final_line_is_timeout() {
         let r = parse("AT", &[b"\r\nAT\r\n"]);
-        assert_eq!(r.status, Status::Timeout);
+        assert_eq!(r.reply().status, Status::Timeout);
+    }
+
+    #[test]
+    fn long_and_binary_lines_are_safe() {
+        let mut data = [b'x'; 400];
+        data[10] = 0xff;
+        data[399] = b'\n';
+        let r = parse("ATI1", &[&data, b"UE5\r\nOK\r\n"]);
+        assert!(r.reply().ok());
+        assert_eq!(r.lines().count(), 2);
+        assert!(r.lines().next().unwrap().len() <= LINE_CAP);
+        assert_eq!(r.lines().next().unwrap()[10], b'?');
+        let mut big = ReplyBuf::new();
+        for _ in 0..40 {
+            big.feed(
+                b"AT!=\"showver\"",
+                b"    Software     : 5.1.1.0 [38638]\r\n",
+            );
+        }
+        assert!(big.lines().count() < 40, "a body that does not fit is cut");
     }
 
     #[test]
     fn prefix_rules() {
-        assert_eq!(response_prefix("AT+SMOD?"), "+SMOD");
-        assert_eq!(response_prefix("AT+SMSWBOOT=3,1"), "+SMSWBOOT");
-        assert_eq!(response_prefix("ATI1"), "");
-        assert_eq!(response_prefix("AT!=\"showver\""), "");
+        assert_eq!(response_prefix(b"AT+SMOD?"), b"+SMOD");
+        assert_eq!(response_prefix(b"AT+SMSWBOOT=3,1"), b"+SMSWBOOT");
+        assert_eq!(response_prefix(b"ATI1"), b"");
+        assert_eq!(response_prefix(b"AT!=\"showver\""), b"");
     }
 }

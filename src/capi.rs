@@ -39,16 +39,16 @@
 //! cleared when an operation starts, so a caller racing with the start should call
 //! [`sqn_host_cancel`] again until the operation has returned.
 
+use std::format;
 use std::prelude::rust_2021::*;
-use std::{format, vec};
 
 use crate::error::{Error, FileRole};
-use crate::hal::{Cancel, Clock, Event, Events, Hal, Stage};
+use crate::hal::{Cancel, Clock, Event, Events, Hal, Parts, Stage};
 use crate::host::tty::Tty;
 use crate::host::{self, is_upgdiff, state_line, StdClock};
 use crate::state::State;
 use crate::stp::{StpConfig, FIELD_BLOCK_SIZE, MAX_BLOCK_SIZE};
-use crate::updater::{Failure, Method, MethodChoice, Next, Options, Updater, FAST_BAUD};
+use crate::updater::{Failure, Method, MethodChoice, Next, Options, Updater, Workspace, FAST_BAUD};
 use crate::version::Versions;
 use core::ffi::{c_char, c_void, CStr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -215,18 +215,18 @@ impl Cancel for Cancelled {
 struct CancellableClock(StdClock);
 
 impl Clock for CancellableClock {
-    fn now_ms(&mut self) -> u64 {
+    fn now_ms(&mut self) -> u32 {
         self.0.now_ms()
     }
 
     fn sleep_ms(&mut self, ms: u32) {
-        let end = self.0.now_ms() + u64::from(ms);
+        let start = self.0.now_ms();
         while !cancelled() {
-            let now = self.0.now_ms();
-            if now >= end {
+            let slept = self.0.now_ms().wrapping_sub(start);
+            if slept >= ms {
                 break;
             }
-            std::thread::sleep(Duration::from_millis((end - now).min(50)));
+            std::thread::sleep(Duration::from_millis(u64::from((ms - slept).min(50))));
         }
     }
 }
@@ -631,16 +631,14 @@ fn operate(call: &Call<'_>, sink: &mut Sink) -> Report {
             )
         }
     };
-    let mut clock = CancellableClock(StdClock::default());
-    let mut cancel = Cancelled;
-    let hal = Hal {
+    let hal = Parts {
         link: &mut link,
-        clock: &mut clock,
-        events: sink,
-        cancel: &mut cancel,
+        clock: CancellableClock(StdClock::default()),
+        events: &mut *sink,
+        cancel: Cancelled,
     };
-    let mut buf = vec![0u8; MAX_BLOCK_SIZE];
-    let mut updater = Updater::new(hal, options, &mut buf);
+    let mut ws = Box::new(Workspace::new());
+    let mut updater = Updater::new(hal, options, &mut ws);
     let mut report = Report::new();
     let result = match &call.command {
         Command::State => updater.state().map(|state| {
@@ -674,8 +672,8 @@ fn operate(call: &Call<'_>, sink: &mut Sink) -> Report {
     report
 }
 
-fn run_update(
-    updater: &mut Updater<'_, '_>,
+fn run_update<H: Hal>(
+    updater: &mut Updater<'_, H>,
     report: &mut Report,
     firmware: &str,
     elf: Option<&str>,

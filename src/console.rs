@@ -5,7 +5,7 @@
 //! the same on a terminal, in a log file and on a board's REPL.
 
 use crate::hal::{Event, Events};
-use core::fmt::Write;
+use crate::text::{Sink, Text};
 
 /// Where the text goes (stdout, MicroPython's console, ...).
 pub trait TextOut {
@@ -46,11 +46,7 @@ impl<O: TextOut> Console<O> {
     }
 
     fn bar(&mut self, done: u32) {
-        let filled = if self.total == 0 {
-            BAR_WIDTH
-        } else {
-            (u64::from(done) * BAR_WIDTH as u64 / u64::from(self.total)) as usize
-        };
+        let filled = bar_cells(done, self.total);
         while self.drawn < filled.min(BAR_WIDTH) {
             self.out.text("#");
             self.drawn += 1;
@@ -78,9 +74,11 @@ impl<O: TextOut> Events for Console<O> {
                 self.total = total;
                 self.drawn = 0;
                 self.open_line = true;
-                let mut line: heapless::String<40> = heapless::String::new();
-                let _ = write!(line, "Sending {total} bytes: [");
-                self.out.text(&line);
+                let mut line: Text<40> = Text::new();
+                line.put("Sending ");
+                line.put_u32(total);
+                line.put(" bytes: [");
+                self.out.text(line.as_str());
             }
             Event::Progress { done, total } => {
                 self.total = total;
@@ -99,6 +97,19 @@ impl<O: TextOut> Events for Console<O> {
     }
 }
 
+/// How many of the bar's cells `done` of `total` fills (32-bit arithmetic only: no 64-bit
+/// division on the board).
+pub fn bar_cells(done: u32, total: u32) -> usize {
+    if total == 0 || done >= total {
+        return BAR_WIDTH;
+    }
+    // Scale both down so that done * BAR_WIDTH cannot overflow.
+    let shift = 32 - total.leading_zeros();
+    let shift = shift.saturating_sub(25);
+    let (d, t) = (done >> shift, (total >> shift).max(1));
+    (d * BAR_WIDTH as u32 / t) as usize
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +121,17 @@ mod tests {
         fn text(&mut self, text: &str) {
             self.0.push_str(text);
         }
+    }
+
+    #[test]
+    fn bar_arithmetic() {
+        assert_eq!(bar_cells(0, 100), 0);
+        assert_eq!(bar_cells(50, 100), 20);
+        assert_eq!(bar_cells(99, 100), 39);
+        assert_eq!(bar_cells(100, 100), 40);
+        assert_eq!(bar_cells(2_998_469, 5_996_938), 20);
+        assert_eq!(bar_cells(u32::MAX / 2, u32::MAX), 19);
+        assert_eq!(bar_cells(5, 0), 40);
     }
 
     #[test]

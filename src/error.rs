@@ -1,6 +1,9 @@
 //! The one error type of the engine: every failure has a message and a hint for the user.
+//!
+//! Messages are written into a [`Sink`] (no `core::fmt` on the board); on a computer
+//! `Display` renders the same text.
 
-use core::fmt;
+use crate::text::Sink;
 
 /// Which of the user's files an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,6 +142,15 @@ pub enum Error {
     Link,
     /// The image stream failed while being read.
     ImageRead,
+    /// A stream returned a count larger than the read asked for (or a negative one).
+    StreamCount {
+        /// True for the serial link, false for an image stream.
+        link: bool,
+        /// The count it returned (a negative count shows as a 32-bit two's complement).
+        got: u32,
+        /// The bytes asked for.
+        asked: u32,
+    },
 }
 
 impl Error {
@@ -175,6 +187,8 @@ impl Error {
             Error::Cancelled => "run the same command again to continue",
             Error::Link => "check the cable and that no other program (a REPL terminal, Pymakr) has the port open",
             Error::ImageRead => "check the file or stream can be read to its end (SD card mounted, full download)",
+            Error::StreamCount { link: false, .. } => "the stream object's readinto() must return how many bytes it put in the buffer (at most its length), or 0 at the end",
+            Error::StreamCount { link: true, .. } => "the serial object's readinto() must return at most the buffer's length: check the UART driver",
         }
     }
 
@@ -216,71 +230,159 @@ impl FileProblem {
     }
 }
 
-impl fmt::Display for FileProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            FileProblem::Missing => f.write_str("file not found"),
-            FileProblem::Unreadable => f.write_str("cannot be read"),
+impl FileProblem {
+    /// Writes what is wrong, e.g. `ended after 100 of 300 bytes`.
+    pub fn write_message<S: Sink + ?Sized>(&self, out: &mut S) {
+        match *self {
+            FileProblem::Missing => out.put("file not found"),
+            FileProblem::Unreadable => out.put("cannot be read"),
             FileProblem::TooSmall { size } => {
-                write!(f, "only {size} bytes: too small to be firmware")
+                out.put("only ");
+                out.put_u32(size);
+                out.put(" bytes: too small to be firmware");
             }
-            FileProblem::Html => f.write_str("looks like a web page (HTML), not the file"),
+            FileProblem::Html => out.put("looks like a web page (HTML), not the file"),
             FileProblem::NotDup => {
-                f.write_str("is not a .dup firmware image (it does not start with UPGR)")
+                out.put("is not a .dup firmware image (it does not start with UPGR)")
             }
-            FileProblem::NotElf => f.write_str("is not an ELF file"),
-            FileProblem::ElfAsFirmware => f.write_str("is updater.elf, given where the .dup goes"),
-            FileProblem::DupAsUpdater => {
-                f.write_str("is a .dup image, given where updater.elf goes")
-            }
+            FileProblem::NotElf => out.put("is not an ELF file"),
+            FileProblem::ElfAsFirmware => out.put("is updater.elf, given where the .dup goes"),
+            FileProblem::DupAsUpdater => out.put("is a .dup image, given where updater.elf goes"),
             FileProblem::DiffWithUpdater => {
-                f.write_str("is an upgdiff, which is never used with updater.elf")
+                out.put("is an upgdiff, which is never used with updater.elf")
             }
-            FileProblem::DiffFromMismatch { from, modem } => write!(
-                f,
-                "is an upgdiff from build {from}, but the modem runs build {modem}"
-            ),
+            FileProblem::DiffFromMismatch { from, modem } => {
+                out.put("is an upgdiff from build ");
+                out.put_u32(from);
+                out.put(", but the modem runs build ");
+                out.put_u32(modem);
+            }
             FileProblem::DiffNeedsFullImage => {
-                f.write_str("is an upgdiff, but the modem's mode needs the full image")
+                out.put("is an upgdiff, but the modem's mode needs the full image")
             }
             FileProblem::TooBigForFff { size } => {
-                write!(f, "is {size} bytes: too big for FFF (4 MiB at most)")
+                out.put("is ");
+                out.put_u32(size);
+                out.put(" bytes: too big for FFF (4 MiB at most)");
             }
             FileProblem::Truncated { expected, got } => {
-                write!(f, "ended after {got} of {expected} bytes")
+                out.put("ended after ");
+                out.put_u32(got);
+                out.put(" of ");
+                out.put_u32(expected);
+                out.put(" bytes");
             }
         }
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::File { role, problem } => write!(f, "{}: {}", role.label(), problem),
-            Error::NoResponse => f.write_str("Cannot determine modem state! The modem does not answer at 921600 or 115200 baud"),
-            Error::Timeout { waiting_for } => write!(f, "Timeout waiting for modem to respond! ({waiting_for})"),
-            Error::AtError { command } => write!(f, "Received ERROR from {command}! Aborting!"),
-            Error::UnexpectedReply { command } => write!(f, "unexpected reply to {command}"),
-            Error::UpdaterNeeded => f.write_str("Your modem is in recovery mode! Use firmware.dup and updater.elf to flash new firmware."),
-            Error::BootromNeeded => f.write_str("Unable to upgrade bootrom. The modem has the oldest bootloader (33080): recovery with updater.elf first needs the bootrom package"),
-            Error::FffNeedsApplicationMode => f.write_str("FFF needs the modem in application mode"),
+impl Error {
+    /// Writes the message users see after `error: `.
+    pub fn write_message<S: Sink + ?Sized>(&self, out: &mut S) {
+        match *self {
+            Error::File { role, problem } => {
+                out.put(role.label());
+                out.put(": ");
+                problem.write_message(out);
+            }
+            Error::NoResponse => out.put("Cannot determine modem state! The modem does not answer at 921600 or 115200 baud"),
+            Error::Timeout { waiting_for } => {
+                out.put("Timeout waiting for modem to respond! (");
+                out.put(waiting_for);
+                out.put(")");
+            }
+            Error::AtError { command } => {
+                out.put("Received ERROR from ");
+                out.put(command);
+                out.put("! Aborting!");
+            }
+            Error::UnexpectedReply { command } => {
+                out.put("unexpected reply to ");
+                out.put(command);
+            }
+            Error::UpdaterNeeded => out.put("Your modem is in recovery mode! Use firmware.dup and updater.elf to flash new firmware."),
+            Error::BootromNeeded => out.put("Unable to upgrade bootrom. The modem has the oldest bootloader (33080): recovery with updater.elf first needs the bootrom package"),
+            Error::FffNeedsApplicationMode => out.put("FFF needs the modem in application mode"),
             Error::Stp { problem, offset } => {
-                let what = match problem {
+                out.put("transfer failed after ");
+                out.put_u32(offset);
+                out.put(" bytes: ");
+                out.put(match problem {
                     StpProblem::NoReply => "no reply from the modem",
                     StpProblem::BadReply => "the modem's replies kept failing their checks",
                     StpProblem::SessionRefused => "the modem refused the session",
                     StpProblem::BadResidue => "the modem reported an impossible residue",
-                };
-                write!(f, "transfer failed after {offset} bytes: {what}")
+                });
             }
             Error::RebootedDuringTransfer { offset } => {
-                write!(f, "the modem restarted during the transfer, after {offset} bytes")
+                out.put("the modem restarted during the transfer, after ");
+                out.put_u32(offset);
+                out.put(" bytes");
             }
-            Error::UpgradeFailed => f.write_str("the modem reports the upgrade failed (+SMUPGRADE: fail)"),
-            Error::UpgradeTimeout => f.write_str("no upgrade result from the modem within 5 minutes"),
-            Error::Cancelled => f.write_str("stopped by the user"),
-            Error::Link => f.write_str("the serial link to the modem failed"),
-            Error::ImageRead => f.write_str("the image could not be read"),
+            Error::UpgradeFailed => out.put("the modem reports the upgrade failed (+SMUPGRADE: fail)"),
+            Error::UpgradeTimeout => out.put("no upgrade result from the modem within 5 minutes"),
+            Error::Cancelled => out.put("stopped by the user"),
+            Error::Link => out.put("the serial link to the modem failed"),
+            Error::ImageRead => out.put("the image could not be read"),
+            Error::StreamCount { link, got, asked } => {
+                out.put(if link { "the serial link returned " } else { "the stream returned " });
+                out.put_count(got);
+                out.put(" bytes for a read of ");
+                out.put_u32(asked);
+            }
         }
+    }
+}
+
+#[cfg(feature = "std")]
+impl core::fmt::Display for Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut s = std::string::String::new();
+        self.write_message(&mut s);
+        f.write_str(&s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::Text;
+
+    fn message(e: Error) -> Text<200> {
+        let mut t = Text::new();
+        e.write_message(&mut t);
+        t
+    }
+
+    #[test]
+    fn messages_with_numbers() {
+        assert_eq!(
+            message(Error::StreamCount {
+                link: false,
+                got: 0u32.wrapping_sub(5),
+                asked: 2016
+            })
+            .as_str(),
+            "the stream returned -5 bytes for a read of 2016"
+        );
+        assert_eq!(
+            message(Error::File {
+                role: FileRole::Firmware,
+                problem: FileProblem::Truncated {
+                    expected: 300,
+                    got: 100
+                }
+            })
+            .as_str(),
+            "firmware image: ended after 100 of 300 bytes"
+        );
+        assert_eq!(
+            message(Error::Stp {
+                problem: StpProblem::NoReply,
+                offset: 4032
+            })
+            .as_str(),
+            "transfer failed after 4032 bytes: no reply from the modem"
+        );
     }
 }

@@ -1,7 +1,11 @@
 //! The hardware boundary: the small traits the engine needs from a platform.
 //!
-//! A platform (the host CLI, the MicroPython module, a test) implements these and hands
-//! them to [`crate::Updater`]. Nothing else in the engine touches the outside world.
+//! A platform (the host CLI, the MicroPython module, a test) implements [`Link`],
+//! [`Clock`], [`Cancel`] and [`Events`] and hands them to [`crate::Updater`] bundled as
+//! [`Parts`], or implements the combined [`Hal`] on one type. Images are [`ImageSource`]s.
+//! The engine is generic over these (no trait objects): on the board there is one
+//! implementation of each, the calls are direct and the stack of every call chain is
+//! known from the code alone.
 
 use crate::error::Error;
 
@@ -10,7 +14,8 @@ pub trait Link {
     /// Writes all of `data`.
     fn write_all(&mut self, data: &[u8]) -> Result<(), Error>;
     /// Reads what is available into `buf`, waiting at most `timeout_ms` for the first byte.
-    /// Returns the number of bytes read; 0 means nothing came in time.
+    /// Returns the number of bytes read; 0 means nothing came in time. The engine checks
+    /// that the count is not larger than `buf`.
     fn read(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<usize, Error>;
     /// Changes the local baud rate.
     fn set_baud(&mut self, baud: u32) -> Result<(), Error>;
@@ -18,11 +23,12 @@ pub trait Link {
     fn discard_input(&mut self) -> Result<(), Error>;
 }
 
-/// A monotonic millisecond clock that can sleep.
+/// A millisecond clock that can sleep. It wraps around after 2^32 ms: the engine only
+/// ever subtracts two readings.
 pub trait Clock {
-    /// Milliseconds since an arbitrary start; never goes back.
-    fn now_ms(&mut self) -> u64;
-    /// Sleeps for `ms` milliseconds.
+    /// Milliseconds since an arbitrary start (wrapping).
+    fn now_ms(&mut self) -> u32;
+    /// Sleeps for `ms` milliseconds (a cancel request may end it early).
     fn sleep_ms(&mut self, ms: u32);
 }
 
@@ -30,7 +36,8 @@ pub trait Clock {
 pub trait ImageSource {
     /// Total size in bytes, known before the transfer starts.
     fn size(&self) -> u32;
-    /// Reads the next bytes into `buf`; 0 means the end.
+    /// Reads the next bytes into `buf`; 0 means the end. The engine checks that the count
+    /// is not larger than `buf` (a stream object on the board may report anything).
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error>;
     /// The name the user gave (a path), used to recognise upgdiff files and in messages.
     fn name(&self) -> &str {
@@ -113,14 +120,136 @@ pub trait Events {
     fn event(&mut self, event: &Event<'_>);
 }
 
-/// The platform, borrowed for one operation.
-pub struct Hal<'a> {
+/// Everything the engine needs from a platform, in one trait.
+pub trait Hal {
+    /// [`Link::write_all`].
+    fn write_all(&mut self, data: &[u8]) -> Result<(), Error>;
+    /// [`Link::read`].
+    fn read(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<usize, Error>;
+    /// [`Link::set_baud`].
+    fn set_baud(&mut self, baud: u32) -> Result<(), Error>;
+    /// [`Link::discard_input`].
+    fn discard_input(&mut self) -> Result<(), Error>;
+    /// [`Clock::now_ms`].
+    fn now_ms(&mut self) -> u32;
+    /// [`Clock::sleep_ms`].
+    fn sleep_ms(&mut self, ms: u32);
+    /// [`Cancel::cancelled`].
+    fn cancelled(&mut self) -> bool;
+    /// [`Events::event`].
+    fn event(&mut self, event: &Event<'_>);
+}
+
+/// A platform made of four parts (they may be borrowed: `&mut T` implements each trait).
+pub struct Parts<L, C, E, X> {
     /// The serial link.
-    pub link: &'a mut dyn Link,
+    pub link: L,
     /// The clock.
-    pub clock: &'a mut dyn Clock,
+    pub clock: C,
     /// The event sink.
-    pub events: &'a mut dyn Events,
+    pub events: E,
     /// The cancel check.
-    pub cancel: &'a mut dyn Cancel,
+    pub cancel: X,
+}
+
+impl<L: Link, C: Clock, E: Events, X: Cancel> Hal for Parts<L, C, E, X> {
+    fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.link.write_all(data)
+    }
+    fn read(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<usize, Error> {
+        self.link.read(buf, timeout_ms)
+    }
+    fn set_baud(&mut self, baud: u32) -> Result<(), Error> {
+        self.link.set_baud(baud)
+    }
+    fn discard_input(&mut self) -> Result<(), Error> {
+        self.link.discard_input()
+    }
+    fn now_ms(&mut self) -> u32 {
+        self.clock.now_ms()
+    }
+    fn sleep_ms(&mut self, ms: u32) {
+        self.clock.sleep_ms(ms)
+    }
+    fn cancelled(&mut self) -> bool {
+        self.cancel.cancelled()
+    }
+    fn event(&mut self, event: &Event<'_>) {
+        self.events.event(event)
+    }
+}
+
+impl<T: Link + ?Sized> Link for &mut T {
+    fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
+        (**self).write_all(data)
+    }
+    fn read(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<usize, Error> {
+        (**self).read(buf, timeout_ms)
+    }
+    fn set_baud(&mut self, baud: u32) -> Result<(), Error> {
+        (**self).set_baud(baud)
+    }
+    fn discard_input(&mut self) -> Result<(), Error> {
+        (**self).discard_input()
+    }
+}
+
+impl<T: Clock + ?Sized> Clock for &mut T {
+    fn now_ms(&mut self) -> u32 {
+        (**self).now_ms()
+    }
+    fn sleep_ms(&mut self, ms: u32) {
+        (**self).sleep_ms(ms)
+    }
+}
+
+impl<T: Events + ?Sized> Events for &mut T {
+    fn event(&mut self, event: &Event<'_>) {
+        (**self).event(event)
+    }
+}
+
+impl<T: Cancel + ?Sized> Cancel for &mut T {
+    fn cancelled(&mut self) -> bool {
+        (**self).cancelled()
+    }
+}
+
+impl<T: ImageSource + ?Sized> ImageSource for &mut T {
+    fn size(&self) -> u32 {
+        (**self).size()
+    }
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        (**self).read(buf)
+    }
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+}
+
+/// A point in time `limit_ms` after `start`, on the wrapping millisecond clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    start: u32,
+    limit: u32,
+}
+
+impl Deadline {
+    /// `limit_ms` from now.
+    pub fn after<H: Hal + ?Sized>(hal: &mut H, limit_ms: u32) -> Deadline {
+        Deadline {
+            start: hal.now_ms(),
+            limit: limit_ms,
+        }
+    }
+
+    /// Milliseconds left at `now` (0 once passed).
+    pub fn remaining(&self, now: u32) -> u32 {
+        self.limit.saturating_sub(now.wrapping_sub(self.start))
+    }
+
+    /// True once passed.
+    pub fn passed(&self, now: u32) -> bool {
+        self.remaining(now) == 0
+    }
 }

@@ -6,6 +6,8 @@
 
 use crate::error::{Error, FileProblem, FileRole};
 use crate::hal::ImageSource;
+use crate::stp::image_read;
+use crate::text::{find, starts_with_ignore_case};
 use crate::version::parse_upgdiff_name;
 
 /// Bytes of each file kept for the checks.
@@ -30,14 +32,17 @@ pub struct Head {
 
 impl Head {
     /// Reads up to [`HEAD_LEN`] bytes from the start of `src`.
-    pub fn read(src: &mut dyn ImageSource, role: FileRole) -> Result<Head, Error> {
+    pub fn read<I: ImageSource + ?Sized>(src: &mut I, role: FileRole) -> Result<Head, Error> {
         let mut head = Head {
             bytes: [0; HEAD_LEN],
             len: 0,
         };
         let want = (src.size() as usize).min(HEAD_LEN);
         while head.len < want {
-            let n = src.read(&mut head.bytes[head.len..want])?;
+            let Some(dst) = head.bytes.get_mut(head.len..want) else {
+                break;
+            };
+            let n = image_read(src, dst)?;
             if n == 0 {
                 let problem = FileProblem::Truncated {
                     expected: src.size(),
@@ -52,7 +57,7 @@ impl Head {
 
     /// The bytes read.
     pub fn bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
+        self.bytes.get(..self.len).unwrap_or(&[])
     }
 
     fn starts_with(&self, magic: &[u8]) -> bool {
@@ -67,26 +72,25 @@ impl Head {
             .iter()
             .position(|c| !c.is_ascii_whitespace())
             .unwrap_or(b.len());
-        let b = &b[start..];
-        let lower =
-            |s: &[u8]| -> bool { b.len() >= s.len() && b[..s.len()].eq_ignore_ascii_case(s) };
-        lower(b"<!doctype html") || lower(b"<html") || lower(b"<?xml") || lower(b"<head")
+        let b = b.get(start..).unwrap_or(&[]);
+        [&b"<!doctype html"[..], b"<html", b"<?xml", b"<head"]
+            .iter()
+            .any(|tag| starts_with_ignore_case(b, tag))
     }
 
     /// The NUL-terminated description after the `.dup` header, if any.
-    pub fn dup_description(&self) -> &str {
-        let b = self.bytes();
-        let Some(rest) = b.get(12..) else {
-            return "";
-        };
+    pub fn dup_description(&self) -> &[u8] {
+        let rest = self.bytes().get(12..).unwrap_or(&[]);
         let end = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
-        core::str::from_utf8(&rest[..end]).unwrap_or("")
+        rest.get(..end).unwrap_or(&[])
     }
 
     /// The payload length the `.dup` header announces.
     pub fn dup_length_field(&self) -> Option<u32> {
-        let b = self.bytes().get(8..12)?;
-        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        match *self.bytes().get(8..12)? {
+            [a, b, c, d] => Some(u32::from_le_bytes([a, b, c, d])),
+            _ => None,
+        }
     }
 }
 
@@ -128,7 +132,7 @@ fn common_checks(head: &Head, size: u32, role: FileRole) -> Result<(), Error> {
 }
 
 /// Checks a firmware image (`.dup`).
-pub fn check_firmware(head: &Head, size: u32, name: &str) -> Result<FirmwareCheck, Error> {
+pub fn check_firmware(head: &Head, size: u32, name: &[u8]) -> Result<FirmwareCheck, Error> {
     let role = FileRole::Firmware;
     common_checks(head, size, role)?;
     if head.starts_with(ELF_MAGIC) {
@@ -138,10 +142,9 @@ pub fn check_firmware(head: &Head, size: u32, name: &str) -> Result<FirmwareChec
         return Err(bad(role, FileProblem::NotDup));
     }
     let description = head.dup_description();
-    let from_text = description
-        .find("upgdiff")
-        .or_else(|| description.find("UPGDIFF"))
-        .and_then(|at| parse_upgdiff_name(&description[at..]));
+    let from_text = find(description, b"upgdiff")
+        .or_else(|| find(description, b"UPGDIFF"))
+        .and_then(|at| parse_upgdiff_name(description.get(at..)?));
     let kind = match parse_upgdiff_name(name).or(from_text) {
         Some((from, to)) => FirmwareKind::Diff { from, to },
         None => FirmwareKind::Full,
@@ -179,15 +182,15 @@ pub fn check_bootrom(head: &Head, size: u32) -> Result<(), Error> {
 }
 
 /// A source whose first bytes were already read into a [`Head`]: replays them, then the rest.
-pub struct Headed<'s> {
+pub struct Headed<'s, I: ImageSource + ?Sized> {
     head: Head,
     pos: usize,
-    src: &'s mut dyn ImageSource,
+    src: &'s mut I,
 }
 
-impl<'s> Headed<'s> {
+impl<'s, I: ImageSource + ?Sized> Headed<'s, I> {
     /// Reads the head of `src` and keeps it for replay.
-    pub fn new(src: &'s mut dyn ImageSource, role: FileRole) -> Result<Self, Error> {
+    pub fn new(src: &'s mut I, role: FileRole) -> Result<Self, Error> {
         let head = Head::read(src, role)?;
         Ok(Headed { head, pos: 0, src })
     }
@@ -198,20 +201,23 @@ impl<'s> Headed<'s> {
     }
 }
 
-impl ImageSource for Headed<'_> {
+impl<I: ImageSource + ?Sized> ImageSource for Headed<'_, I> {
     fn size(&self) -> u32 {
         self.src.size()
     }
 
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        let kept = self.head.bytes();
-        if self.pos < kept.len() {
-            let n = (kept.len() - self.pos).min(buf.len());
-            buf[..n].copy_from_slice(&kept[self.pos..self.pos + n]);
+        let kept = self.head.bytes().get(self.pos..).unwrap_or(&[]);
+        if !kept.is_empty() {
+            let mut n = 0;
+            for (dst, &src) in buf.iter_mut().zip(kept) {
+                *dst = src;
+                n += 1;
+            }
             self.pos += n;
             return Ok(n);
         }
-        self.src.read(buf)
+        image_read(self.src, buf)
     }
 
     fn name(&self) -> &str {
@@ -251,7 +257,7 @@ mod tests {
     fn check(data: &[u8], name: &str) -> Result<FirmwareCheck, Error> {
         let mut m = Mem(data, 0, name);
         let h = Headed::new(&mut m, FileRole::Firmware)?;
-        check_firmware(h.head(), data.len() as u32, name)
+        check_firmware(h.head(), data.len() as u32, name.as_bytes())
     }
 
     #[test]
@@ -305,6 +311,30 @@ mod tests {
             Err(Error::File {
                 role: FileRole::Updater,
                 problem: FileProblem::DupAsUpdater
+            })
+        );
+    }
+
+    /// A stream object that reports more bytes than it was asked for.
+    struct Liar;
+    impl ImageSource for Liar {
+        fn size(&self) -> u32 {
+            1000
+        }
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+            Ok(buf.len() + 5)
+        }
+    }
+
+    #[test]
+    fn a_stream_that_over_reports_is_an_error() {
+        let mut l = Liar;
+        assert_eq!(
+            Headed::new(&mut l, FileRole::Firmware).err(),
+            Some(Error::StreamCount {
+                link: false,
+                got: 69,
+                asked: 64
             })
         );
     }

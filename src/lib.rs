@@ -17,7 +17,8 @@
 //! - [`state`]: the modem's boot modes;
 //! - [`updater`]: the procedures;
 //! - [`error`]: the one error type;
-//! - [`console`]: the familiar console output (messages, dots, progress bar).
+//! - [`console`]: the familiar console output (messages, dots, progress bar);
+//! - [`text`]: text without `core::fmt` and without panicking paths.
 #![no_std]
 #![warn(missing_docs)]
 
@@ -31,6 +32,7 @@ pub mod hal;
 pub mod image;
 pub mod state;
 pub mod stp;
+pub mod text;
 pub mod updater;
 pub mod version;
 
@@ -43,16 +45,18 @@ pub mod host;
 pub mod mpy;
 
 pub use error::{Error, FileProblem, FileRole};
-pub use hal::{Cancel, Clock, Event, Events, Hal, ImageSource, Link, Payload, Stage};
+pub use hal::{Cancel, Clock, Event, Events, Hal, ImageSource, Link, Parts, Payload, Stage};
 pub use state::State;
 pub use updater::{
-    Failure, Method, MethodChoice, ModemInfo, Next, Options, Outcome, Timeouts, Updater,
+    Failure, Method, MethodChoice, ModemInfo, Next, Options, Outcome, Timeouts, Updater, Workspace,
 };
 
-#[cfg(all(not(feature = "std"), not(test)))]
+/// The bare engine (no platform): a panic cannot be reported anywhere, so it stops.
+/// Firmware builds use the MicroPython layer's handler instead, which prints what
+/// happened and resets the board; the firmware check in `make test` shows that no panic
+/// path is linked at all.
+#[cfg(all(not(feature = "std"), not(feature = "micropython"), not(test)))]
 #[panic_handler]
 fn panic(_info: &core::panic::PanicInfo<'_>) -> ! {
-    // The engine has no panicking paths by design; should one be reached on a board,
-    // stop here and let the watchdog reset the ESP32.
     loop {}
 }

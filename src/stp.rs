@@ -6,7 +6,8 @@
 //! buffer, so nothing is allocated.
 
 use crate::error::{Error, StpProblem};
-use crate::hal::{Event, Hal, ImageSource};
+use crate::hal::{Deadline, Event, Hal, ImageSource};
+use crate::text::contains;
 use crc::{Crc, CRC_16_XMODEM};
 
 /// Signature of frames sent by the host (`fast`).
@@ -164,7 +165,40 @@ enum Miss {
     Fatal(Error),
 }
 
-/// A host-side STP session; each call borrows the platform.
+/// Reads from the link and checks the count it returns against the buffer.
+pub(crate) fn link_read<H: Hal + ?Sized>(
+    hal: &mut H,
+    buf: &mut [u8],
+    timeout_ms: u32,
+) -> Result<usize, Error> {
+    let n = hal.read(buf, timeout_ms)?;
+    if n > buf.len() {
+        return Err(Error::StreamCount {
+            link: true,
+            got: n as u32,
+            asked: buf.len() as u32,
+        });
+    }
+    Ok(n)
+}
+
+/// Reads the next bytes of an image and checks the count the source returns.
+pub(crate) fn image_read<I: ImageSource + ?Sized>(
+    image: &mut I,
+    buf: &mut [u8],
+) -> Result<usize, Error> {
+    let n = image.read(buf)?;
+    if n > buf.len() {
+        return Err(Error::StreamCount {
+            link: false,
+            got: n as u32,
+            asked: buf.len() as u32,
+        });
+    }
+    Ok(n)
+}
+
+/// A host-side STP session.
 pub struct Session {
     cfg: StpConfig,
     sid: u8,
@@ -197,23 +231,24 @@ impl Session {
 
     /// Sends a request and waits for its reply, resending on a bad or missing reply.
     /// Returns the reply's payload length (the payload is in `reply`).
-    fn exchange(
+    #[inline(never)]
+    fn exchange<H: Hal>(
         &mut self,
-        hal: &mut Hal<'_>,
+        hal: &mut H,
         op: Op,
         payload: &[u8],
-        reply: &mut [u8],
+        reply: &mut [u8; 8],
     ) -> Result<usize, Error> {
         let header = Header::new(HOST_SIGNATURE, op as u8, self.sid, self.tid, payload).encode();
         let mut last = StpProblem::NoReply;
         for attempt in 0..self.cfg.tries {
             if attempt > 0 {
-                hal.events.event(&Event::Debug("STP: resending request"));
-                hal.link.discard_input()?;
+                hal.event(&Event::Debug("STP: resending request"));
+                hal.discard_input()?;
             }
-            hal.link.write_all(&header)?;
+            hal.write_all(&header)?;
             if !payload.is_empty() {
-                hal.link.write_all(payload)?;
+                hal.write_all(payload)?;
             }
             match self.receive(hal, op, reply) {
                 Ok(n) => return Ok(n),
@@ -229,16 +264,19 @@ impl Session {
     }
 
     /// Reads exactly `buf.len()` bytes before the deadline.
-    fn read_exact(&mut self, hal: &mut Hal<'_>, buf: &mut [u8], deadline: u64) -> Result<(), Miss> {
+    fn read_exact<H: Hal>(hal: &mut H, buf: &mut [u8], deadline: Deadline) -> Result<(), Miss> {
         let mut got = 0;
-        while got < buf.len() {
-            let now = hal.clock.now_ms();
-            if now >= deadline {
+        while let Some(rest) = buf.get_mut(got..) {
+            if rest.is_empty() {
+                break;
+            }
+            let now = hal.now_ms();
+            if deadline.passed(now) {
                 return Err(Miss::Timeout);
             }
-            let wait = (deadline - now).min(500) as u32;
-            let n = hal.link.read(&mut buf[got..], wait).map_err(Miss::Fatal)?;
-            if n == 0 && hal.cancel.cancelled() {
+            let wait = deadline.remaining(now).min(500);
+            let n = link_read(hal, rest, wait).map_err(Miss::Fatal)?;
+            if n == 0 && hal.cancelled() {
                 return Err(Miss::Fatal(Error::Cancelled));
             }
             got += n;
@@ -246,21 +284,24 @@ impl Session {
         Ok(())
     }
 
-    fn receive(&mut self, hal: &mut Hal<'_>, op: Op, reply: &mut [u8]) -> Result<usize, Miss> {
-        let deadline = hal.clock.now_ms() + u64::from(self.cfg.reply_timeout_ms);
+    fn receive<H: Hal>(&mut self, hal: &mut H, op: Op, reply: &mut [u8; 8]) -> Result<usize, Miss> {
+        let deadline = Deadline::after(hal, self.cfg.reply_timeout_ms);
         let mut raw = [0u8; HEADER_LEN];
         // The signature first: text instead of a frame (a restarted modem) is seen at once.
-        self.read_exact(hal, &mut raw[..4], deadline)?;
-        if raw[..4] != MODEM_SIGNATURE.to_be_bytes() {
-            return Err(self.classify_garbage(hal, &raw[..4]));
+        let (sig, rest) = raw.split_at_mut(4);
+        Self::read_exact(hal, sig, deadline)?;
+        if *sig != MODEM_SIGNATURE.to_be_bytes() {
+            return Err(Self::classify_garbage(hal, sig));
         }
-        self.read_exact(hal, &mut raw[4..], deadline)?;
+        Self::read_exact(hal, rest, deadline)?;
         let h = Header::decode(&raw);
-        if !h.answers(op, self.sid, self.tid) || usize::from(h.len) > reply.len() {
+        if !h.answers(op, self.sid, self.tid) {
             return Err(Miss::Bad);
         }
-        let body = &mut reply[..usize::from(h.len)];
-        self.read_exact(hal, body, deadline)?;
+        let Some(body) = reply.get_mut(..usize::from(h.len)) else {
+            return Err(Miss::Bad);
+        };
+        Self::read_exact(hal, body, deadline)?;
         if !body.is_empty() && crc16(body) != h.payload_crc {
             return Err(Miss::Bad);
         }
@@ -268,31 +309,37 @@ impl Session {
     }
 
     /// A reply that is not STP: text from a modem that restarted, or line noise.
-    fn classify_garbage(&mut self, hal: &mut Hal<'_>, first: &[u8]) -> Miss {
-        let mut text = [0u8; 64];
-        text[..first.len()].copy_from_slice(first);
-        let mut seen = first.len();
-        let deadline = hal.clock.now_ms() + 1_500;
-        while seen < text.len() && hal.clock.now_ms() < deadline {
-            match hal.link.read(&mut text[seen..], 300) {
-                Ok(0) => break,
+    fn classify_garbage<H: Hal>(hal: &mut H, first: &[u8]) -> Miss {
+        let mut text = [0u8; 48];
+        let mut seen = 0;
+        for (dst, &src) in text.iter_mut().zip(first) {
+            *dst = src;
+            seen += 1;
+        }
+        let deadline = Deadline::after(hal, 1_500);
+        loop {
+            let window = text.get(..seen).unwrap_or(&[]);
+            if contains(window, b"SYSSTART") {
+                return Miss::Rebooted;
+            }
+            let now = hal.now_ms();
+            let Some(rest) = text.get_mut(seen..) else {
+                return Miss::Bad;
+            };
+            if rest.is_empty() || deadline.passed(now) {
+                return Miss::Bad;
+            }
+            match link_read(hal, rest, 300) {
+                Ok(0) => return Miss::Bad,
                 Ok(n) => seen += n,
                 Err(e) => return Miss::Fatal(e),
             }
-            if contains(&text[..seen], b"SYSSTART") {
-                return Miss::Rebooted;
-            }
-        }
-        if contains(&text[..seen], b"SYSSTART") {
-            Miss::Rebooted
-        } else {
-            Miss::Bad
         }
     }
 
     /// RESET then SESSION_OPEN; returns what the modem offers.
-    pub fn open(&mut self, hal: &mut Hal<'_>) -> Result<SessionInfo, Error> {
-        hal.link.discard_input()?;
+    pub fn open<H: Hal>(&mut self, hal: &mut H) -> Result<SessionInfo, Error> {
+        hal.discard_input()?;
         let mut reply = [0u8; 8];
         self.sid = 0;
         self.tid = 0;
@@ -300,61 +347,78 @@ impl Session {
         self.sid = 1;
         self.tid = 1;
         let n = self.exchange(hal, Op::SessionOpen, &[], &mut reply)?;
-        if n < 4 || reply[0] != 1 {
+        let [ok, version, hi, lo, ..] = reply;
+        if n < 4 || ok != 1 {
             return Err(self.fail(StpProblem::SessionRefused));
         }
-        let max_transfer = u16::from_be_bytes([reply[2], reply[3]]);
+        let max_transfer = u16::from_be_bytes([hi, lo]);
         if usize::from(max_transfer) <= HEADER_LEN {
             return Err(self.fail(StpProblem::SessionRefused));
         }
         Ok(SessionInfo {
-            version: reply[1],
+            version,
             max_transfer,
         })
     }
 
     /// The block size for this session: the configured one, capped by the modem and the buffer.
     pub fn block_size(&self, info: &SessionInfo, buf_len: usize) -> usize {
-        let modem = usize::from(info.max_transfer) - HEADER_LEN;
+        let modem = usize::from(info.max_transfer).saturating_sub(HEADER_LEN);
         let wanted = self.cfg.block_size.map_or(modem, usize::from);
         wanted.min(modem).min(buf_len).max(1)
     }
 
     /// Streams the whole image in blocks of `block` bytes, using `buf` as the block buffer.
-    pub fn send_image(
+    /// The user can stop it between blocks only (never between a block's announcement and
+    /// its data).
+    #[inline(never)]
+    pub fn send_image<H: Hal, I: ImageSource + ?Sized>(
         &mut self,
-        hal: &mut Hal<'_>,
-        image: &mut dyn ImageSource,
+        hal: &mut H,
+        image: &mut I,
         buf: &mut [u8],
         block: usize,
     ) -> Result<u32, Error> {
         let total = image.size();
+        let block = block.min(buf.len());
         let mut filled = 0usize; // bytes in buf waiting to be sent
         let mut read_total = 0u32;
         self.acked = 0;
-        hal.events.event(&Event::Progress { done: 0, total });
+        hal.event(&Event::Progress { done: 0, total });
         loop {
             while filled < block && read_total < total {
                 let want = (block - filled).min((total - read_total) as usize);
-                let n = image.read(&mut buf[filled..filled + want])?;
+                let Some(dst) = buf.get_mut(filled..filled + want) else {
+                    return Err(Error::ImageRead);
+                };
+                let n = image_read(image, dst)?;
                 if n == 0 {
                     return Err(Error::ImageRead);
                 }
                 filled += n;
                 read_total += n as u32;
             }
-            if filled == 0 {
+            let Some(data) = buf.get(..filled) else {
+                return Err(Error::ImageRead);
+            };
+            if data.is_empty() {
                 break;
             }
             // Stop only between blocks, so the modem never sees half an exchange.
-            if hal.cancel.cancelled() {
+            if hal.cancelled() {
                 return Err(Error::Cancelled);
             }
-            let kept = self.send_block(hal, &buf[..filled])?;
-            buf.copy_within(kept..filled, 0);
+            let kept = self.send_block(hal, data)?;
+            let kept = kept.min(filled);
+            if kept < filled {
+                // The modem kept only part of the block: the rest goes first next time.
+                if let Some(all) = buf.get_mut(..filled) {
+                    all.copy_within(kept.., 0);
+                }
+            }
             filled -= kept;
             self.acked += kept as u32;
-            hal.events.event(&Event::Progress {
+            hal.event(&Event::Progress {
                 done: self.acked,
                 total,
             });
@@ -363,15 +427,17 @@ impl Session {
     }
 
     /// TRANSFER_BLOCK_CMD then TRANSFER_BLOCK; returns how many bytes the modem kept.
-    fn send_block(&mut self, hal: &mut Hal<'_>, data: &[u8]) -> Result<usize, Error> {
+    #[inline(never)]
+    fn send_block<H: Hal>(&mut self, hal: &mut H, data: &[u8]) -> Result<usize, Error> {
         let mut reply = [0u8; 8];
         self.tid += 1;
         let len = (data.len() as u16).to_be_bytes();
         self.exchange(hal, Op::TransferBlockCmd, &len, &mut reply)?;
         self.tid += 1;
         let n = self.exchange(hal, Op::TransferBlock, data, &mut reply)?;
+        let [hi, lo, ..] = reply;
         let residue = if n >= 2 {
-            usize::from(u16::from_be_bytes([reply[0], reply[1]]))
+            usize::from(u16::from_be_bytes([hi, lo]))
         } else {
             0
         };
@@ -382,22 +448,17 @@ impl Session {
     }
 
     /// The final RESET; its reply may not come (the modem may already be busy).
-    pub fn close(&mut self, hal: &mut Hal<'_>) -> Result<(), Error> {
+    pub fn close<H: Hal>(&mut self, hal: &mut H) -> Result<(), Error> {
         self.tid += 1;
         let header = Header::new(HOST_SIGNATURE, Op::Reset as u8, self.sid, self.tid, &[]).encode();
-        hal.link.write_all(&header)?;
-        let deadline = hal.clock.now_ms() + 2_000;
+        hal.write_all(&header)?;
+        let deadline = Deadline::after(hal, 2_000);
         let mut raw = [0u8; HEADER_LEN];
-        match self.read_exact(hal, &mut raw, deadline) {
+        match Self::read_exact(hal, &mut raw, deadline) {
             Ok(()) | Err(Miss::Timeout) | Err(Miss::Bad) | Err(Miss::Rebooted) => Ok(()),
             Err(Miss::Fatal(e)) => Err(e),
         }
     }
-}
-
-/// True when `needle` occurs in `hay`.
-pub(crate) fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
 }
 
 #[cfg(test)]

@@ -5,14 +5,14 @@
 //! only read-only commands (`AT`, `AT+SMOD?`, `ATI1`, `showver`). Only then does it send the
 //! first command that changes the modem, so a bad input leaves the modem as it was.
 
-use crate::at::{At, Reply, Status};
+use crate::at::{self, Reply, ReplyBuf, Status};
 use crate::error::{Error, FileProblem, FileRole};
-use crate::hal::{Event, Hal, ImageSource, Payload, Stage};
+use crate::hal::{Deadline, Event, Hal, ImageSource, Payload, Stage};
 use crate::image::{self, FirmwareKind, Headed, FFF_LIMIT};
 use crate::state::State;
-use crate::stp::{Session, SessionInfo, StpConfig};
+use crate::stp::{Session, SessionInfo, StpConfig, MAX_BLOCK_SIZE};
+use crate::text::{as_str, contains, Sink, Text};
 use crate::version::{parse_imei, Versions};
-use core::fmt::{self, Write as _};
 use heapless::String;
 
 /// The modem's usual baud rate.
@@ -187,9 +187,10 @@ impl Failure {
     }
 }
 
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.error)
+#[cfg(feature = "std")]
+impl core::fmt::Display for Failure {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(&self.error, f)
     }
 }
 
@@ -208,11 +209,37 @@ pub enum Plan {
     Bootrom,
 }
 
-/// The engine: one modem link and a block buffer.
-pub struct Updater<'a, 'b> {
-    hal: Hal<'a>,
+/// The memory one call of the engine works in: the STP block buffer, the AT reply and a
+/// line of text for messages. On the board it is static (nothing on the stack, nothing
+/// on the heap); on a computer it may be boxed.
+pub struct Workspace {
+    block: [u8; MAX_BLOCK_SIZE],
+    reply: ReplyBuf,
+    text: Text<256>,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Workspace {
+    /// A fresh workspace (usable in a `static`).
+    pub const fn new() -> Self {
+        Workspace {
+            block: [0; MAX_BLOCK_SIZE],
+            reply: ReplyBuf::new(),
+            text: Text::new(),
+        }
+    }
+}
+
+/// The engine: one modem link, its options and a workspace.
+pub struct Updater<'w, H: Hal> {
+    hal: H,
     opts: Options,
-    buf: &'b mut [u8],
+    ws: &'w mut Workspace,
     baud: u32,
     state: Option<State>,
     changed: bool,
@@ -221,14 +248,13 @@ pub struct Updater<'a, 'b> {
 
 type Step<T> = Result<T, Error>;
 
-impl<'a, 'b> Updater<'a, 'b> {
-    /// An updater over `hal`; `buf` holds one STP block (2016 bytes is enough for the
-    /// default block size, 8176 for the largest).
-    pub fn new(hal: Hal<'a>, opts: Options, buf: &'b mut [u8]) -> Self {
+impl<'w, H: Hal> Updater<'w, H> {
+    /// An updater over the platform `hal`, working in `ws`.
+    pub fn new(hal: H, opts: Options, ws: &'w mut Workspace) -> Self {
         Updater {
             hal,
             opts,
-            buf,
+            ws,
             baud: FAST_BAUD,
             state: None,
             changed: false,
@@ -236,24 +262,44 @@ impl<'a, 'b> Updater<'a, 'b> {
         }
     }
 
+    /// The platform, e.g. to finish its console output.
+    pub fn hal_mut(&mut self) -> &mut H {
+        &mut self.hal
+    }
+
     // ----- small helpers -------------------------------------------------------------
 
     fn say(&mut self, text: &str) {
-        self.hal.events.event(&Event::Message(text));
+        self.hal.event(&Event::Message(text));
     }
 
-    fn sayf(&mut self, args: fmt::Arguments<'_>) {
-        let mut line: String<200> = String::new();
-        let _ = line.write_fmt(args);
-        self.say(&line);
+    /// Starts a message in the workspace's text line; [`Self::say_text`] prints it.
+    fn compose(&mut self, start: &str) -> &mut Text<256> {
+        self.ws.text.clear();
+        self.ws.text.put(start);
+        &mut self.ws.text
+    }
+
+    fn say_text(&mut self) {
+        self.hal.event(&Event::Message(self.ws.text.as_str()));
     }
 
     fn stage(&mut self, stage: Stage) {
-        self.hal.events.event(&Event::Stage(stage));
+        self.hal.event(&Event::Stage(stage));
+    }
+
+    fn tick(&mut self) {
+        self.hal.event(&Event::Tick);
     }
 
     fn at(&mut self, command: &str, timeout_ms: u32) -> Step<Reply> {
-        At::new(&mut self.hal).command(command, timeout_ms)
+        at::command(
+            &mut self.hal,
+            &mut self.ws.reply,
+            &mut self.ws.text,
+            command,
+            timeout_ms,
+        )
     }
 
     /// A command that changes the modem and must answer OK.
@@ -271,15 +317,17 @@ impl<'a, 'b> Updater<'a, 'b> {
 
     /// A preparation command: ERROR is tolerated (not every mode knows every command),
     /// silence is not.
+    #[inline(never)]
     fn prep(&mut self, command: &'static str) -> Step<()> {
-        if matches!(command.as_bytes().get(2), Some(b'+') | Some(b'^')) && !command.ends_with('?') {
+        let b = command.as_bytes();
+        if matches!(b.get(2), Some(b'+') | Some(b'^')) && !b.ends_with(b"?") {
             self.changed = true;
         }
         let t = self.opts.timeouts.command_ms;
         if self.at(command, t)?.status != Status::Timeout {
             return Ok(());
         }
-        self.wake(t * 3, "AT")?;
+        self.wake(t.saturating_mul(3), "AT")?;
         match self.at(command, t)?.status {
             Status::Timeout => Err(Error::Timeout {
                 waiting_for: command,
@@ -290,7 +338,7 @@ impl<'a, 'b> Updater<'a, 'b> {
 
     fn set_baud(&mut self, baud: u32) -> Step<()> {
         if self.baud != baud {
-            self.hal.link.set_baud(baud)?;
+            self.hal.set_baud(baud)?;
             self.baud = baud;
         }
         Ok(())
@@ -306,8 +354,9 @@ impl<'a, 'b> Updater<'a, 'b> {
 
     /// `AT` until `OK`, for up to `limit_ms`, printing dots. After the first few silent
     /// tries it also tries the other baud rate (a reset may have changed the modem's).
+    #[inline(never)]
     fn wake(&mut self, limit_ms: u32, what: &'static str) -> Step<()> {
-        let deadline = self.hal.clock.now_ms() + u64::from(limit_ms);
+        let deadline = Deadline::after(&mut self.hal, limit_ms);
         let mut tries = 0u32;
         loop {
             if self.at("AT", 1_000)?.ok() {
@@ -322,18 +371,18 @@ impl<'a, 'b> Updater<'a, 'b> {
                 }
                 self.set_baud(here)?;
             }
-            self.hal.events.event(&Event::Tick);
-            if self.hal.clock.now_ms() >= deadline {
+            self.tick();
+            if deadline.passed(self.hal.now_ms()) {
                 return Err(Error::Timeout { waiting_for: what });
             }
-            self.hal.clock.sleep_ms(500);
+            self.hal.sleep_ms(500);
         }
     }
 
     fn smod(&mut self) -> Step<Option<State>> {
         for _ in 0..2 {
-            let reply = self.at("AT+SMOD?", self.opts.timeouts.command_ms)?;
-            if let Some(state) = reply.integer().and_then(State::from_smod) {
+            self.at("AT+SMOD?", self.opts.timeouts.command_ms)?;
+            if let Some(state) = self.ws.reply.integer().and_then(State::from_smod) {
                 return Ok(Some(state));
             }
         }
@@ -342,6 +391,7 @@ impl<'a, 'b> Updater<'a, 'b> {
 
     /// A failure after the modem was changed: asks the modem where it is now (read-only),
     /// so the user is told the real state and the command that continues.
+    #[inline(never)]
     fn fail_after_change(&mut self, error: Error) -> Failure {
         if self.changed && !matches!(error, Error::Cancelled | Error::Link) {
             if let Ok(state) = self.detect() {
@@ -363,9 +413,10 @@ impl<'a, 'b> Updater<'a, 'b> {
 
     /// Finds the modem's state: `AT` at 921600, `+++` only when plain `AT` gets nothing,
     /// then `AT` at 115200 (recovery). `None` when nothing answers.
+    #[inline(never)]
     pub fn detect(&mut self) -> Step<Option<State>> {
         self.stage(Stage::Detect);
-        self.hal.link.set_baud(FAST_BAUD)?;
+        self.hal.set_baud(FAST_BAUD)?;
         self.baud = FAST_BAUD;
         if self.knock(3)? || self.leave_data_mode()? {
             return self.found();
@@ -399,16 +450,16 @@ impl<'a, 'b> Updater<'a, 'b> {
     }
 
     /// `+++` with silence around it, for a modem left in data (PPP) mode.
+    #[inline(never)]
     fn leave_data_mode(&mut self) -> Step<bool> {
         self.hal
-            .events
             .event(&Event::Debug("no answer: trying +++ (data mode)"));
         let guard = self.opts.timeouts.guard_ms;
-        self.hal.link.discard_input()?;
-        self.hal.clock.sleep_ms(guard);
-        self.hal.link.write_all(b"+++")?;
-        self.hal.clock.sleep_ms(guard);
-        At::new(&mut self.hal).collect("+++", 1_000)?;
+        self.hal.discard_input()?;
+        self.hal.sleep_ms(guard);
+        self.hal.write_all(b"+++")?;
+        self.hal.sleep_ms(guard);
+        at::collect(&mut self.hal, &mut self.ws.reply, "+++", 1_000)?;
         self.knock(2)
     }
 
@@ -417,35 +468,41 @@ impl<'a, 'b> Updater<'a, 'b> {
         self.detect().map_err(|e| self.fail(e))
     }
 
-    fn versions(&mut self, showver: bool) -> Step<Versions> {
-        let mut v = Versions::default();
-        let reply = self.at("ATI1", self.opts.timeouts.command_ms)?;
-        v.add_ati1(reply.lines());
-        if showver {
-            let reply = self.at("AT!=\"showver\"", self.opts.timeouts.command_ms)?;
-            v.add_showver(reply.lines());
+    /// `ATI1` (and the `showver` block when asked), parsed into `v`; with `print`, the
+    /// lines are printed as they came.
+    fn versions(&mut self, v: &mut Versions, showver: bool, print: bool) -> Step<()> {
+        let t = self.opts.timeouts.command_ms;
+        self.at("ATI1", t)?;
+        v.add_ati1(self.ws.reply.lines());
+        if print && !showver {
+            self.print_reply();
         }
-        Ok(v)
+        if showver {
+            self.at("AT!=\"showver\"", t)?;
+            v.add_showver(self.ws.reply.lines());
+            if print {
+                self.print_reply();
+            }
+        }
+        Ok(())
     }
 
+    fn print_reply(&mut self) {
+        for line in self.ws.reply.lines() {
+            self.hal.event(&Event::Message(as_str(line)));
+        }
+    }
+
+    #[inline(never)]
     fn print_versions(&mut self, verbose: bool) -> Step<(Versions, Option<String<16>>)> {
         let t = self.opts.timeouts.command_ms;
-        let imei = parse_imei(self.at("AT+CGSN", t)?.lines());
+        self.at("AT+CGSN", t)?;
+        let imei = parse_imei(self.ws.reply.lines());
         let mut v = Versions::default();
-        let ati1 = self.at("ATI1", t)?;
-        v.add_ati1(ati1.lines());
-        let shown = if verbose {
-            let block = self.at("AT!=\"showver\"", t)?;
-            v.add_showver(block.lines());
-            block
-        } else {
-            ati1
-        };
-        for line in shown.lines() {
-            self.say(line);
-        }
+        self.versions(&mut v, verbose, true)?;
         if let Some(imei) = &imei {
-            self.sayf(format_args!("IMEI: {imei}"));
+            self.compose("IMEI: ").put(imei);
+            self.say_text();
         }
         Ok((v, imei))
     }
@@ -455,6 +512,7 @@ impl<'a, 'b> Updater<'a, 'b> {
         self.info_inner().map_err(|e| self.fail(e))
     }
 
+    #[inline(never)]
     fn info_inner(&mut self) -> Step<ModemInfo> {
         let state = self.detect()?;
         let mut info = ModemInfo {
@@ -479,19 +537,21 @@ impl<'a, 'b> Updater<'a, 'b> {
     // ----- the update ---------------------------------------------------------------
 
     /// The whole update: checks, detection, plan, then the flow for the modem's state.
-    pub fn run(
+    /// The three files are sources of the same kind (files, or stream objects).
+    pub fn run<I: ImageSource + ?Sized>(
         &mut self,
-        firmware: &mut dyn ImageSource,
-        updater: Option<&mut dyn ImageSource>,
-        bootrom: Option<&mut dyn ImageSource>,
+        firmware: &mut I,
+        updater: Option<&mut I>,
+        bootrom: Option<&mut I>,
     ) -> Result<Outcome, Failure> {
-        let started = self.hal.clock.now_ms();
+        let started = self.hal.now_ms();
         self.changed = false;
         self.sent = 0;
         self.stage(Stage::CheckFiles);
         let mut fw = open_checked(firmware, FileRole::Firmware)?;
+        let name = fw.name().as_bytes();
         let check =
-            image::check_firmware(fw.head(), fw.size(), fw.name()).map_err(Failure::untouched)?;
+            image::check_firmware(fw.head(), fw.size(), name).map_err(Failure::untouched)?;
         let mut up = match updater {
             Some(u) => Some(open_checked(u, FileRole::Updater)?),
             None => None,
@@ -508,18 +568,19 @@ impl<'a, 'b> Updater<'a, 'b> {
             br.as_mut(),
         );
         if let Ok(outcome) = &mut result {
-            outcome.elapsed_ms = self.hal.clock.now_ms() - started;
+            outcome.elapsed_ms = u64::from(self.hal.now_ms().wrapping_sub(started));
         }
         result
     }
 
-    fn run_checked(
+    #[inline(never)]
+    fn run_checked<I: ImageSource + ?Sized>(
         &mut self,
-        fw: &mut Headed<'_>,
+        fw: &mut Headed<'_, I>,
         kind: FirmwareKind,
         length_mismatch: bool,
-        up: Option<&mut Headed<'_>>,
-        br: Option<&mut Headed<'_>>,
+        up: Option<&mut Headed<'_, I>>,
+        br: Option<&mut Headed<'_, I>>,
     ) -> Result<Outcome, Failure> {
         if length_mismatch {
             self.say(
@@ -546,11 +607,11 @@ impl<'a, 'b> Updater<'a, 'b> {
             Ok(None) => return Err(self.fail(Error::NoResponse)),
             Err(e) => return Err(self.fail(e)),
         };
-        let before = if state == State::Application {
-            self.versions(true).map_err(|e| self.fail(e))?
-        } else {
-            Versions::default()
-        };
+        let mut before = Versions::default();
+        if state == State::Application {
+            self.versions(&mut before, true, false)
+                .map_err(|e| self.fail(e))?;
+        }
         let plan = self
             .plan(state, kind, size, &before, up.is_some(), br.is_some())
             .map_err(|e| self.fail(e))?;
@@ -623,9 +684,8 @@ impl<'a, 'b> Updater<'a, 'b> {
                     self.say("Do not specify updater.elf when updating!");
                 }
                 let fff = match self.opts.method {
-                    MethodChoice::Fff => true,
+                    MethodChoice::Fff | MethodChoice::Auto => true,
                     MethodChoice::OnTheFly => false,
-                    MethodChoice::Auto => true,
                 };
                 Ok(Plan::Normal(if fff && size <= FFF_LIMIT {
                     Method::Fff
@@ -636,12 +696,13 @@ impl<'a, 'b> Updater<'a, 'b> {
         }
     }
 
-    fn execute(
+    #[inline(never)]
+    fn execute<I: ImageSource + ?Sized>(
         &mut self,
         plan: Plan,
-        fw: &mut Headed<'_>,
-        up: Option<&mut Headed<'_>>,
-        br: Option<&mut Headed<'_>>,
+        fw: &mut Headed<'_, I>,
+        up: Option<&mut Headed<'_, I>>,
+        br: Option<&mut Headed<'_, I>>,
     ) -> Step<()> {
         match plan {
             Plan::Normal(Method::Fff) => {
@@ -678,19 +739,22 @@ impl<'a, 'b> Updater<'a, 'b> {
     }
 
     /// The preparation of a normal update (spec section 6), up to radio off.
+    #[inline(never)]
     fn prepare(&mut self) -> Step<()> {
         self.stage(Stage::Prepare);
-        self.wake(self.opts.timeouts.command_ms * 5, "AT wakeup")?;
+        let wake = self.opts.timeouts.command_ms.saturating_mul(5);
+        self.wake(wake, "AT wakeup")?;
         for command in ["AT+BIND=AT", "ATE0", "AT+SMLOG?", "AT+SMOD?"] {
             self.prep(command)?;
         }
         self.prep("AT+SQNSUPGRADENTF=\"started\"")?;
-        self.wake(self.opts.timeouts.command_ms * 5, "AT wakeup")?;
+        self.wake(wake, "AT wakeup")?;
         self.prep("AT+SQNWL=\"sqndcc\",2")?;
         self.prep("AT+CFUN=4")
     }
 
     /// `AT+SMSWBOOT=m,1`; on ERROR wait, `AT+SMSWBOOT=m,0` and `AT^RESET`.
+    #[inline(never)]
     fn switch_boot(&mut self, now: &'static str, later: &'static str) -> Step<()> {
         self.changed = true;
         let t = self.opts.timeouts.command_ms;
@@ -699,14 +763,16 @@ impl<'a, 'b> Updater<'a, 'b> {
             Status::Ok => Ok(()),
             Status::Timeout => Err(Error::Timeout { waiting_for: now }),
             Status::Error => {
-                self.sayf(format_args!(
-                    "{now} returned ERROR, trying {later} and a reset"
-                ));
-                self.hal.clock.sleep_ms(self.opts.timeouts.error_retry_ms);
+                let text = self.compose(now);
+                text.put(" returned ERROR, trying ");
+                text.put(later);
+                text.put(" and a reset");
+                self.say_text();
+                self.hal.sleep_ms(self.opts.timeouts.error_retry_ms);
                 if !self.at(later, t)?.ok() {
                     return Err(Error::AtError { command: now });
                 }
-                self.hal.link.write_all(b"AT^RESET\r\n")?;
+                self.hal.write_all(b"AT^RESET\r\n")?;
                 Ok(())
             }
         }
@@ -715,11 +781,11 @@ impl<'a, 'b> Updater<'a, 'b> {
     /// Waits for the modem to come back after a reset: `+SYSSTART` or the settle time,
     /// then `AT` until `OK`.
     fn after_reset(&mut self, what: &'static str) -> Step<()> {
-        let settle = self.opts.timeouts.settle_ms;
-        At::new(&mut self.hal).wait_for("+SYSSTART", settle)?;
+        at::wait_for(&mut self.hal, b"+SYSSTART", self.opts.timeouts.settle_ms)?;
         self.wake(self.opts.timeouts.wake_ms, what)
     }
 
+    #[inline(never)]
     fn switch_to_upgrade(&mut self) -> Step<()> {
         self.stage(Stage::SwitchToUpgrade);
         self.say("Entering upgrade mode...");
@@ -731,34 +797,38 @@ impl<'a, 'b> Updater<'a, 'b> {
     }
 
     /// Enters STP with `command`, then streams `image`.
-    fn transfer(
+    #[inline(never)]
+    fn transfer<I: ImageSource + ?Sized>(
         &mut self,
         command: &'static str,
-        image: &mut dyn ImageSource,
+        image: &mut Headed<'_, I>,
         what: Payload,
     ) -> Step<SessionInfo> {
-        self.stage(if what == Payload::Firmware {
-            Stage::Transfer
-        } else if what == Payload::Updater {
-            Stage::LoadUpdater
-        } else {
-            Stage::Bootrom
+        self.stage(match what {
+            Payload::Firmware => Stage::Transfer,
+            Payload::Updater => Stage::LoadUpdater,
+            Payload::Bootrom => Stage::Bootrom,
         });
         self.must(command)?;
         let mut session = Session::new(self.opts.stp);
         let info = session.open(&mut self.hal)?;
-        let block = session.block_size(&info, self.buf.len());
+        let block = session.block_size(&info, self.ws.block.len());
         let total = image.size();
-        self.sayf(format_args!(
-            "Session opened: version {}, max transfer {} bytes",
-            info.version, info.max_transfer
-        ));
-        self.hal.events.event(&Event::TransferStart { what, total });
-        let result = session.send_image(&mut self.hal, image, self.buf, block);
+        let text = self.compose("Session opened: version ");
+        text.put_u32(u32::from(info.version));
+        text.put(", max transfer ");
+        text.put_u32(u32::from(info.max_transfer));
+        text.put(" bytes");
+        self.say_text();
+        self.hal.event(&Event::TransferStart { what, total });
+        let result = session.send_image(&mut self.hal, image, &mut self.ws.block, block);
         let acked = session.acked();
-        self.sent += acked;
+        self.sent = self.sent.saturating_add(acked);
         if let Err(e) = result {
-            if matches!(e, Error::Cancelled | Error::ImageRead) {
+            if matches!(
+                e,
+                Error::Cancelled | Error::ImageRead | Error::StreamCount { link: false, .. }
+            ) {
                 // The link still works: end the session so the modem leaves STP and
                 // answers AT again (it stays in the mode it was in).
                 let _ = session.close(&mut self.hal);
@@ -766,7 +836,7 @@ impl<'a, 'b> Updater<'a, 'b> {
             return Err(e);
         }
         session.close(&mut self.hal)?;
-        self.hal.events.event(&Event::TransferEnd);
+        self.hal.event(&Event::TransferEnd);
         if acked != total {
             return Err(Error::File {
                 role: match what {
@@ -783,7 +853,8 @@ impl<'a, 'b> Updater<'a, 'b> {
         Ok(info)
     }
 
-    fn fff(&mut self, fw: &mut Headed<'_>) -> Step<()> {
+    #[inline(never)]
+    fn fff<I: ImageSource + ?Sized>(&mut self, fw: &mut Headed<'_, I>) -> Step<()> {
         self.say("Starting STP (DO NOT DISCONNECT POWER!!!)");
         self.transfer("AT+SMSTPU", fw, Payload::Firmware)?;
         self.must("AT+SMUPGRADE")?;
@@ -794,7 +865,8 @@ impl<'a, 'b> Updater<'a, 'b> {
         self.prep("AT+SQNSUPGRADENTF=\"success\"")
     }
 
-    fn on_the_fly(&mut self, fw: &mut Headed<'_>) -> Step<()> {
+    #[inline(never)]
+    fn on_the_fly<I: ImageSource + ?Sized>(&mut self, fw: &mut Headed<'_, I>) -> Step<()> {
         self.wait_while_flashing()?;
         self.say("Starting STP ON_THE_FLY");
         self.transfer("AT+SMSTPU=\"ON_THE_FLY\"", fw, Payload::Firmware)?;
@@ -810,62 +882,69 @@ impl<'a, 'b> Updater<'a, 'b> {
         self.prep("AT+SQNSUPGRADENTF=\"success\"")
     }
 
+    /// True when the last reply has a `+SMUPGRADE` line containing `word`.
+    fn upgrade_says(&self, word: &[u8]) -> bool {
+        self.ws
+            .reply
+            .find(b"+SMUPGRADE")
+            .is_some_and(|line| contains(line, word))
+    }
+
     /// `AT` until the modem answers, then `AT+SMUPGRADE?` until `success` or `fail`.
+    #[inline(never)]
     fn wait_upgrade_result(&mut self) -> Step<()> {
-        self.hal
-            .clock
-            .sleep_ms(self.opts.timeouts.settle_ms.min(1_000));
+        self.hal.sleep_ms(self.opts.timeouts.settle_ms.min(1_000));
         self.wake(self.opts.timeouts.wake_ms, "the modem after the transfer")?;
-        let deadline = self.hal.clock.now_ms() + u64::from(self.opts.timeouts.upgrade_ms);
+        let deadline = Deadline::after(&mut self.hal, self.opts.timeouts.upgrade_ms);
         loop {
-            let reply = self.at("AT+SMUPGRADE?", self.opts.timeouts.command_ms)?;
-            if let Some(line) = reply.find("+SMUPGRADE") {
-                if line.contains("success") {
-                    return Ok(());
-                }
-                if line.contains("fail") {
-                    return Err(Error::UpgradeFailed);
-                }
+            self.at("AT+SMUPGRADE?", self.opts.timeouts.command_ms)?;
+            if self.upgrade_says(b"success") {
+                return Ok(());
             }
-            self.hal.events.event(&Event::Tick);
-            if self.hal.clock.now_ms() >= deadline {
+            if self.upgrade_says(b"fail") {
+                return Err(Error::UpgradeFailed);
+            }
+            self.tick();
+            if deadline.passed(self.hal.now_ms()) {
                 return Err(Error::UpgradeTimeout);
             }
-            self.hal.clock.sleep_ms(1_000);
+            self.hal.sleep_ms(1_000);
         }
     }
 
     /// A modem still busy with an earlier image (`+SMUPGRADE: on-going`) refuses a new
     /// transfer: wait until it is done (read-only).
+    #[inline(never)]
     fn wait_while_flashing(&mut self) -> Step<()> {
-        let deadline = self.hal.clock.now_ms() + u64::from(self.opts.timeouts.upgrade_ms);
+        let deadline = Deadline::after(&mut self.hal, self.opts.timeouts.upgrade_ms);
         loop {
-            let reply = self.at("AT+SMUPGRADE?", self.opts.timeouts.command_ms)?;
-            if !reply
-                .find("+SMUPGRADE")
-                .is_some_and(|l| l.contains("on-going"))
-            {
+            self.at("AT+SMUPGRADE?", self.opts.timeouts.command_ms)?;
+            if !self.upgrade_says(b"on-going") {
                 return Ok(());
             }
-            if self.hal.clock.now_ms() >= deadline {
+            if deadline.passed(self.hal.now_ms()) {
                 return Err(Error::UpgradeTimeout);
             }
-            self.hal.events.event(&Event::Tick);
-            self.hal.clock.sleep_ms(1_000);
+            self.tick();
+            self.hal.sleep_ms(1_000);
         }
     }
 
     /// `AT+SMSWBOOT?` until it names RECOVERY, FFH or FFF.
+    #[inline(never)]
     fn wait_boot_mode_known(&mut self) -> Step<()> {
         for _ in 0..30 {
-            let reply = self.at("AT+SMSWBOOT?", self.opts.timeouts.command_ms)?;
-            if let Some(line) = reply.find("+SMSWBOOT") {
-                if ["RECOVERY", "FFH", "FFF"].iter().any(|w| line.contains(w)) {
+            self.at("AT+SMSWBOOT?", self.opts.timeouts.command_ms)?;
+            if let Some(line) = self.ws.reply.find(b"+SMSWBOOT") {
+                if [&b"RECOVERY"[..], b"FFH", b"FFF"]
+                    .iter()
+                    .any(|w| contains(line, w))
+                {
                     return Ok(());
                 }
             }
-            self.hal.events.event(&Event::Tick);
-            self.hal.clock.sleep_ms(1_000);
+            self.tick();
+            self.hal.sleep_ms(1_000);
         }
         Err(Error::UnexpectedReply {
             command: "AT+SMSWBOOT?",
@@ -873,7 +952,8 @@ impl<'a, 'b> Updater<'a, 'b> {
     }
 
     /// Bootloader 33080: stream the bootrom package, then switch to FFH (recovery).
-    fn flash_bootrom(&mut self, br: &mut Headed<'_>) -> Step<()> {
+    #[inline(never)]
+    fn flash_bootrom<I: ImageSource + ?Sized>(&mut self, br: &mut Headed<'_, I>) -> Step<()> {
         self.switch_to_upgrade()?;
         self.say("Starting STP (DO NOT DISCONNECT POWER!!!)");
         self.transfer("AT+SMSTPU=\"ON_THE_FLY\"", br, Payload::Bootrom)?;
@@ -882,30 +962,29 @@ impl<'a, 'b> Updater<'a, 'b> {
         self.switch_boot("AT+SMSWBOOT=0,1", "AT+SMSWBOOT=0,0")?;
         self.state = Some(State::Recovery);
         self.set_baud(RECOVERY_BAUD)?;
-        At::new(&mut self.hal).wait_for("+SYSSTART", self.opts.timeouts.settle_ms)?;
+        at::wait_for(&mut self.hal, b"+SYSSTART", self.opts.timeouts.settle_ms)?;
         Ok(())
     }
 
     /// Recovery: AT auto-negotiation at 115200, `AT+IPR=921600`, `AT+STP` with updater.elf,
     /// then wait for the updater to load (the modem is then ready for ON_THE_FLY).
-    fn load_updater_from_ffh(&mut self, up: &mut Headed<'_>) -> Step<()> {
+    #[inline(never)]
+    fn load_updater_from_ffh<I: ImageSource + ?Sized>(
+        &mut self,
+        up: &mut Headed<'_, I>,
+    ) -> Step<()> {
         self.stage(Stage::LoadUpdater);
         self.say("Attempting AT auto-negotiation...");
         self.negotiate()?;
-        match self.smod()? {
-            Some(State::Recovery) => {}
-            _ => {
-                return Err(Error::UnexpectedReply {
-                    command: "AT+SMOD?",
-                })
-            }
+        if self.smod()? != Some(State::Recovery) {
+            return Err(Error::UnexpectedReply {
+                command: "AT+SMOD?",
+            });
         }
         self.say("Starting STP (DO NOT DISCONNECT POWER!!!)");
         self.transfer("AT+STP", up, Payload::Updater)?;
         self.say("Waiting for updater to load...");
-        self.hal
-            .clock
-            .sleep_ms(self.opts.timeouts.settle_ms.min(1_000));
+        self.hal.sleep_ms(self.opts.timeouts.settle_ms.min(1_000));
         self.wake(self.opts.timeouts.updater_load_ms, "updater.elf to load")?;
         self.state = self.smod()?.or(Some(State::MTools));
         self.say("Upgrader loaded successfully, modem is in upgrade mode");
@@ -914,6 +993,7 @@ impl<'a, 'b> Updater<'a, 'b> {
     }
 
     /// `AT` until OK (10 tries, 1 s apart) at the modem's rate, then `AT+IPR=921600`.
+    #[inline(never)]
     fn negotiate(&mut self) -> Step<()> {
         let start_baud = self.baud;
         let mut answered = false;
@@ -926,7 +1006,7 @@ impl<'a, 'b> Updater<'a, 'b> {
                 answered = true;
                 break;
             }
-            self.hal.events.event(&Event::Tick);
+            self.tick();
         }
         if !answered {
             self.set_baud(start_baud)?;
@@ -947,8 +1027,11 @@ impl<'a, 'b> Updater<'a, 'b> {
             return Ok(());
         }
         self.set_baud(FAST_BAUD)?;
-        self.hal.clock.sleep_ms(100);
-        self.wake(self.opts.timeouts.command_ms * 3, "AT after AT+IPR=921600")
+        self.hal.sleep_ms(100);
+        self.wake(
+            self.opts.timeouts.command_ms.saturating_mul(3),
+            "AT after AT+IPR=921600",
+        )
     }
 
     fn closing_report(&mut self) -> Step<(Versions, Option<String<16>>)> {
@@ -960,7 +1043,7 @@ impl<'a, 'b> Updater<'a, 'b> {
     // ----- other entry points ----------------------------------------------------------
 
     /// `load(mfile)`: in recovery mode, load updater.elf (the modem goes to mTools mode).
-    pub fn load(&mut self, updater: &mut dyn ImageSource) -> Result<State, Failure> {
+    pub fn load<I: ImageSource + ?Sized>(&mut self, updater: &mut I) -> Result<State, Failure> {
         self.changed = false;
         let mut up = open_checked(updater, FileRole::Updater)?;
         let state = self.detect().map_err(|e| self.fail(e))?;
@@ -980,10 +1063,10 @@ impl<'a, 'b> Updater<'a, 'b> {
     /// What `uart()` does on the board before mirror mode: prepares the modem so that a
     /// computer can run the rest (`run(port, file)`), loading updater.elf when the modem is
     /// in recovery mode and one is given. Returns the state the computer will find.
-    pub fn prepare_for_mirror(
+    pub fn prepare_for_mirror<I: ImageSource + ?Sized>(
         &mut self,
         ffh_mode: bool,
-        updater: Option<&mut dyn ImageSource>,
+        updater: Option<&mut I>,
     ) -> Result<State, Failure> {
         self.changed = false;
         self.say("Preparing modem for upgrade...");
@@ -1019,7 +1102,10 @@ impl<'a, 'b> Updater<'a, 'b> {
     }
 }
 
-fn open_checked<'s>(src: &'s mut dyn ImageSource, role: FileRole) -> Result<Headed<'s>, Failure> {
+fn open_checked<I: ImageSource + ?Sized>(
+    src: &mut I,
+    role: FileRole,
+) -> Result<Headed<'_, I>, Failure> {
     let size = src.size();
     let headed = Headed::new(src, role).map_err(Failure::untouched)?;
     let check = match role {

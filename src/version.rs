@@ -1,6 +1,7 @@
 //! Parsing what the modem says about itself: `ATI1`, the `showver` block, the IMEI,
 //! and the builds named in upgdiff file names.
 
+use crate::text::{as_str, base_name, find, leading_u32, parse_u32, starts_with_ignore_case, trim};
 use heapless::String;
 
 /// CAT-M1 (LR5.x) or NB-IoT (LR6.x).
@@ -30,35 +31,42 @@ pub const OLD_BOOTLOADER: u32 = 33080;
 
 impl Versions {
     /// Takes the `UE…` and `LR…` lines of an `ATI1` reply.
-    pub fn add_ati1<'l>(&mut self, lines: impl Iterator<Item = &'l str>) {
+    pub fn add_ati1<'l>(&mut self, lines: impl Iterator<Item = &'l [u8]>) {
         for line in lines {
-            let line = line.trim();
-            if line.starts_with("UE") {
+            let line = trim(line);
+            if line.starts_with(b"UE") {
                 self.ue = truncated(line);
-            } else if line.starts_with("LR") {
+            } else if line.starts_with(b"LR") {
                 self.lr = truncated(line);
                 if self.software_build.is_none() {
-                    self.software_build = line.rsplit('-').next().and_then(|b| b.parse().ok());
+                    let after_dash = line
+                        .iter()
+                        .rposition(|&b| b == b'-')
+                        .and_then(|i| line.get(i + 1..));
+                    self.software_build = after_dash.and_then(parse_u32);
                 }
             }
         }
     }
 
     /// Takes the builds out of a `showver` block.
-    pub fn add_showver<'l>(&mut self, lines: impl Iterator<Item = &'l str>) {
+    pub fn add_showver<'l>(&mut self, lines: impl Iterator<Item = &'l [u8]>) {
         for line in lines {
-            let Some((key, value)) = line.split_once(':') else {
+            let Some(colon) = line.iter().position(|&b| b == b':') else {
                 continue;
             };
-            let key = key.trim().trim_end_matches('*').trim();
+            let key = line.get(..colon).unwrap_or(&[]);
+            let value = line.get(colon + 1..).unwrap_or(&[]);
+            let key = trim(key);
+            let key = trim(key.strip_suffix(b"*").unwrap_or(key));
             let build = bracketed_number(value);
             match key {
-                "Bootloader0" => self.bootloader0_build = build,
-                "Software" => self.software_build = build.or(self.software_build),
-                "UE" if self.ue.is_empty() => {
+                b"Bootloader0" => self.bootloader0_build = build,
+                b"Software" => self.software_build = build.or(self.software_build),
+                b"UE" if self.ue.is_empty() => {
                     let mut ue = String::new();
                     let _ = ue.push_str("UE");
-                    let _ = ue.push_str(value.trim());
+                    let _ = ue.push_str(as_str(trim(value)));
                     self.ue = ue;
                 }
                 _ => {}
@@ -68,9 +76,9 @@ impl Versions {
 
     /// The firmware family, from the LR line.
     pub fn family(&self) -> Option<Family> {
-        match self.lr.get(..3) {
-            Some("LR5") => Some(Family::CatM1),
-            Some("LR6") => Some(Family::NbIot),
+        match self.lr.as_bytes().get(..3) {
+            Some(b"LR5") => Some(Family::CatM1),
+            Some(b"LR6") => Some(Family::NbIot),
             _ => None,
         }
     }
@@ -81,9 +89,10 @@ impl Versions {
     }
 }
 
-fn truncated<const N: usize>(s: &str) -> String<N> {
+/// As much of `s` as fits, as text (non-UTF-8 input gives an empty string).
+fn truncated<const N: usize>(s: &[u8]) -> String<N> {
     let mut out = String::new();
-    for c in s.chars() {
+    for c in as_str(s).chars() {
         if out.push(c).is_err() {
             break;
         }
@@ -92,35 +101,41 @@ fn truncated<const N: usize>(s: &str) -> String<N> {
 }
 
 /// `5.1.1.0 [38638] by robot-soft…` → 38638.
-fn bracketed_number(s: &str) -> Option<u32> {
-    let start = s.find('[')? + 1;
-    let end = start + s[start..].find(']')?;
-    s[start..end].trim().parse().ok()
+fn bracketed_number(s: &[u8]) -> Option<u32> {
+    let open = s.iter().position(|&b| b == b'[')?;
+    let rest = s.get(open + 1..)?;
+    let close = rest.iter().position(|&b| b == b']')?;
+    parse_u32(trim(rest.get(..close)?))
 }
 
 /// The IMEI in a `AT+CGSN` reply: the first line of exactly 15 digits.
-pub fn parse_imei<'l>(mut lines: impl Iterator<Item = &'l str>) -> Option<String<16>> {
+pub fn parse_imei<'l>(mut lines: impl Iterator<Item = &'l [u8]>) -> Option<String<16>> {
     lines.find_map(|l| {
-        let l = l
-            .trim()
-            .trim_start_matches("+CGSN:")
-            .trim()
-            .trim_matches('"');
-        (l.len() == 15 && l.bytes().all(|b| b.is_ascii_digit())).then(|| truncated(l))
+        let l = trim(l);
+        let l = trim(l.strip_prefix(b"+CGSN:").unwrap_or(l));
+        let l = l.strip_prefix(b"\"").unwrap_or(l);
+        let l = l.strip_suffix(b"\"").unwrap_or(l);
+        (l.len() == 15 && l.iter().all(u8::is_ascii_digit)).then(|| truncated(l))
     })
 }
 
 /// An upgdiff's builds, from a name like `upgdiff_38638-to-39529.dup` (any folder).
-pub fn parse_upgdiff_name(name: &str) -> Option<(u32, u32)> {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let lower_start = base.get(..7)?;
-    if !lower_start.eq_ignore_ascii_case("upgdiff") {
+pub fn parse_upgdiff_name(name: &[u8]) -> Option<(u32, u32)> {
+    let base = base_name(name);
+    if !starts_with_ignore_case(base, b"upgdiff") {
         return None;
     }
-    let rest = base[7..].trim_start_matches(['_', '-']);
-    let (from, rest) = rest.split_once("-to-")?;
-    let to: &str = rest.split(|c: char| !c.is_ascii_digit()).next()?;
-    Some((from.parse().ok()?, to.parse().ok()?))
+    let mut rest = base.get(7..)?;
+    while let Some((&first, tail)) = rest.split_first() {
+        if first != b'_' && first != b'-' {
+            break;
+        }
+        rest = tail;
+    }
+    let at = find(rest, b"-to-")?;
+    let from = parse_u32(rest.get(..at)?)?;
+    let to = leading_u32(rest.get(at + 4..)?)?;
+    Some((from, to))
 }
 
 #[cfg(test)]
@@ -132,7 +147,7 @@ mod tests {
     #[test]
     fn showver_block() {
         let mut v = Versions::default();
-        v.add_showver(SHOWVER.lines());
+        v.add_showver(SHOWVER.lines().map(str::as_bytes));
         assert_eq!(v.bootloader0_build, Some(33080));
         assert_eq!(v.software_build, Some(38638));
         assert_eq!(v.ue.as_str(), "UE5.0.0.0d");
@@ -143,7 +158,9 @@ mod tests {
     fn showver_starred_bootloader0() {
         let mut v = Versions::default();
         v.add_showver(
-            "    Bootloader0* : 6.0.0.0 [40343]\n    Software     : 6.0.0.0 [40343] by x".lines(),
+            "    Bootloader0* : 6.0.0.0 [40343]\n    Software     : 6.0.0.0 [40343] by x"
+                .lines()
+                .map(str::as_bytes),
         );
         assert_eq!(v.bootloader0_build, Some(40343));
         assert!(!v.has_old_bootloader());
@@ -152,36 +169,36 @@ mod tests {
     #[test]
     fn ati1_lines() {
         let mut v = Versions::default();
-        v.add_ati1(["UE5.0.0.0d", "LR5.1.1.0-39529"].into_iter());
+        v.add_ati1([&b"UE5.0.0.0d"[..], b"LR5.1.1.0-39529"].into_iter());
         assert_eq!(v.ue.as_str(), "UE5.0.0.0d");
         assert_eq!(v.lr.as_str(), "LR5.1.1.0-39529");
         assert_eq!(v.software_build, Some(39529));
         assert_eq!(v.family(), Some(Family::CatM1));
         let mut n = Versions::default();
-        n.add_ati1(["UE6.0.0.0", "LR6.0.0.0-40343"].into_iter());
+        n.add_ati1([&b"UE6.0.0.0"[..], b"LR6.0.0.0-40343"].into_iter());
         assert_eq!(n.family(), Some(Family::NbIot));
     }
 
     #[test]
     fn imei() {
         assert_eq!(
-            parse_imei(["354347090000123"].into_iter()).as_deref(),
+            parse_imei([&b"354347090000123"[..]].into_iter()).as_deref(),
             Some("354347090000123")
         );
-        assert_eq!(parse_imei(["12345", "OK"].into_iter()), None);
+        assert_eq!(parse_imei([&b"12345"[..], b"OK"].into_iter()), None);
     }
 
     #[test]
     fn upgdiff_names() {
         assert_eq!(
-            parse_upgdiff_name("/sd/upgdiff_38638-to-39529.dup"),
+            parse_upgdiff_name(b"/sd/upgdiff_38638-to-39529.dup"),
             Some((38638, 39529))
         );
         assert_eq!(
-            parse_upgdiff_name("C:\\fw\\UPGDIFF_33080-to-40343.dup"),
+            parse_upgdiff_name(b"C:\\fw\\UPGDIFF_33080-to-40343.dup"),
             Some((33080, 40343))
         );
-        assert_eq!(parse_upgdiff_name("CATM1-38638.dup"), None);
-        assert_eq!(parse_upgdiff_name("upgdiff_old-to-new.dup"), None);
+        assert_eq!(parse_upgdiff_name(b"CATM1-38638.dup"), None);
+        assert_eq!(parse_upgdiff_name(b"upgdiff_old-to-new.dup"), None);
     }
 }

@@ -8,7 +8,9 @@ use sqnsupgrade::host::tty::Tty;
 use sqnsupgrade::host::{self, state_line, CtrlC, FileImage, StdClock, Stdout};
 use sqnsupgrade::stp::{StpConfig, MAX_BLOCK_SIZE};
 use sqnsupgrade::updater::FAST_BAUD;
-use sqnsupgrade::{Error, Failure, FileRole, Hal, MethodChoice, Next, Options, Updater};
+use sqnsupgrade::{
+    Error, Failure, FileRole, Hal, MethodChoice, Next, Options, Parts, Updater, Workspace,
+};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -287,17 +289,15 @@ fn run_command(cli: &Cli, port: &str, sim: Option<&BuiltinSim>) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let mut clock = StdClock::default();
     let mut console = Console::new(Stdout, cli.debug);
-    let mut cancel = CtrlC;
-    let hal = Hal {
+    let hal = Parts {
         link: &mut link,
-        clock: &mut clock,
+        clock: StdClock::default(),
         events: &mut console,
-        cancel: &mut cancel,
+        cancel: CtrlC,
     };
-    let mut buf = vec![0u8; MAX_BLOCK_SIZE];
-    let mut updater = Updater::new(hal, options, &mut buf);
+    let mut ws = Box::new(Workspace::new());
+    let mut updater = Updater::new(hal, options, &mut ws);
     let result: Result<String, Failure> = match &cli.command {
         Cmd::State => updater.state().map(state_line),
         Cmd::Info => updater.info().map(|_| String::new()),
@@ -333,8 +333,8 @@ fn run_command(cli: &Cli, port: &str, sim: Option<&BuiltinSim>) -> ExitCode {
     code
 }
 
-fn run_update(
-    updater: &mut Updater<'_, '_>,
+fn run_update<H: Hal>(
+    updater: &mut Updater<'_, H>,
     file: &str,
     elf: Option<&str>,
     bootrom: Option<&str>,

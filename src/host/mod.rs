@@ -8,7 +8,7 @@ use std::prelude::rust_2021::*;
 
 use crate::console::TextOut;
 use crate::error::{Error, FileProblem, FileRole};
-use crate::hal::{Cancel, Clock, ImageSource};
+use crate::hal::{Cancel, Clock, Hal, ImageSource};
 use crate::state::State;
 use crate::updater::{Failure, Outcome, Updater};
 use std::fs::File;
@@ -78,19 +78,20 @@ impl Default for StdClock {
 }
 
 impl Clock for StdClock {
-    fn now_ms(&mut self) -> u64 {
-        self.0.elapsed().as_millis() as u64
+    fn now_ms(&mut self) -> u32 {
+        // The engine's clock wraps at 2^32 ms; it only subtracts readings.
+        self.0.elapsed().as_millis() as u32
     }
 
     fn sleep_ms(&mut self, ms: u32) {
         // Sleep in slices so Ctrl-C is noticed quickly.
-        let end = self.now_ms() + u64::from(ms);
+        let end = self.0.elapsed() + std::time::Duration::from_millis(u64::from(ms));
         while !cancel_requested() {
-            let now = self.now_ms();
+            let now = self.0.elapsed();
             if now >= end {
                 break;
             }
-            std::thread::sleep(std::time::Duration::from_millis((end - now).min(50)));
+            std::thread::sleep((end - now).min(std::time::Duration::from_millis(50)));
         }
     }
 }
@@ -152,8 +153,8 @@ pub fn is_upgdiff(path: &str) -> bool {
 
 /// Opens the files named by the user (a missing or unreadable one is the engine's file
 /// error, the modem untouched) and runs the whole update.
-pub fn run_files(
-    updater: &mut Updater<'_, '_>,
+pub fn run_files<H: Hal>(
+    updater: &mut Updater<'_, H>,
     firmware: &str,
     elf: Option<&str>,
     bootrom: Option<&str>,
@@ -162,11 +163,7 @@ pub fn run_files(
     let mut fw = open(firmware, FileRole::Firmware)?;
     let mut up = elf.map(|p| open(p, FileRole::Updater)).transpose()?;
     let mut br = bootrom.map(|p| open(p, FileRole::Bootrom)).transpose()?;
-    updater.run(
-        &mut fw,
-        up.as_mut().map(|u| u as &mut dyn ImageSource),
-        br.as_mut().map(|b| b as &mut dyn ImageSource),
-    )
+    updater.run(&mut fw, up.as_mut(), br.as_mut())
 }
 
 /// The closing line of a successful update.

@@ -1,4 +1,4 @@
-//! The MicroPython binding layer (feature `micropython`): the engine's traits over
+//! The MicroPython binding layer (feature `micropython`): the engine's [`Hal`] over
 //! MicroPython objects, and the entry point the C glue calls.
 //!
 //! This is the one place with unsafe code. Its rules:
@@ -10,8 +10,10 @@
 //!   [`sys::SQN_GLUE_RAISED`]; the glue raises it once this code has returned. So no
 //!   MicroPython exception ever unwinds (longjmps) through a Rust frame.
 //! - Only non-raising functions are called directly (`mp_hal_ticks_ms`).
-//! - Nothing is allocated: the block buffer is static, everything else is on the stack,
-//!   so a transfer runs under `micropython.heap_lock()`.
+//! - Nothing is allocated and the stack stays small: the engine's [`Workspace`] (block
+//!   buffer, reply, text) is static, so a whole update runs under
+//!   `micropython.heap_lock()` inside the 8 KiB task stack of a Pycom board.
+//! - A count a stream returns is never trusted: the engine checks it against the buffer.
 
 #[allow(
     non_camel_case_types,
@@ -28,79 +30,104 @@ pub mod sys {
 
 use crate::console::{Console, TextOut};
 use crate::error::{Error, FileProblem, FileRole};
-use crate::hal::{Cancel, Clock, Event, Events, Hal, ImageSource, Link};
+use crate::hal::{Event, Hal, ImageSource};
 use crate::state::State;
 use crate::stp::{StpConfig, MAX_BLOCK_SIZE};
-use crate::updater::{Failure, MethodChoice, Next, Options, Outcome, Updater};
+use crate::text::{Sink, Text};
+use crate::updater::{Failure, MethodChoice, Next, Options, Outcome, Updater, Workspace};
 use crate::version::Versions;
 use core::cell::UnsafeCell;
-use core::fmt::Write as _;
 use core::sync::atomic::{AtomicBool, Ordering};
 use sys::{sqn_ctx_t, sqn_image_t, sqn_request_t, sqn_result_t};
 
-/// True for a trampoline's failure codes.
-fn failed(code: i32) -> bool {
-    code < 0
-}
-
-/// The serial link: any object with the stream protocol.
-struct MpLink {
+/// MicroPython's console.
+struct MpPrint {
     ctx: *mut sqn_ctx_t,
-    /// The rate the link is at: the Python callback runs only on a real change.
-    baud: u32,
 }
 
-impl MpLink {
-    fn readable(&mut self) -> Result<i32, Error> {
-        // SAFETY: ctx points to the glue's live context for the whole call.
-        let r = unsafe { sys::sqn_glue_readable(self.ctx) };
-        if failed(r) {
-            Err(Error::Cancelled)
+impl TextOut for MpPrint {
+    fn text(&mut self, text: &str) {
+        // SAFETY: ctx is live for the whole call; text is valid for its length.
+        unsafe { sys::sqn_glue_print(self.ctx, text.as_ptr().cast(), text.len()) };
+    }
+}
+
+/// The platform on MicroPython: the link is any object with the stream protocol (a
+/// board's `machine.UART`, a file on a pty), the clock is `mp_hal_ticks_ms`, Ctrl-C is
+/// MicroPython's pending exception, events go to the console and the progress callback.
+struct MpHal {
+    ctx: *mut sqn_ctx_t,
+    /// The rate the link is at: the baud change runs only on a real change.
+    baud: u32,
+    console: Option<Console<MpPrint>>,
+}
+
+impl MpHal {
+    /// A link error from a trampoline's code: an exception is kept (and ends the call as
+    /// a cancel), any other code is a failed link.
+    fn link_error(code: i32) -> Error {
+        if code == sys::SQN_GLUE_RAISED {
+            Error::Cancelled
         } else {
-            Ok(r)
+            Error::Link
         }
     }
 
     fn read_once(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let mut got = 0u32;
         // SAFETY: ctx is live; buf is a valid writable slice; the link is a checked stream.
-        let n =
-            unsafe { sys::sqn_glue_read(self.ctx, (*self.ctx).link, buf.as_mut_ptr(), buf.len()) };
-        match n {
-            n if n >= 0 => Ok(n as usize),
-            sys::SQN_GLUE_RAISED => Err(Error::Cancelled),
-            _ => Err(Error::Link),
+        let code = unsafe {
+            sys::sqn_glue_read(
+                self.ctx,
+                (*self.ctx).link,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut got,
+            )
+        };
+        if code < 0 {
+            return Err(Self::link_error(code));
         }
+        Ok(got as usize)
+    }
+
+    fn readable(&mut self, timeout_ms: u32) -> Result<i32, Error> {
+        // SAFETY: ctx is live.
+        let r = unsafe { sys::sqn_glue_wait_readable(self.ctx, timeout_ms) };
+        if r < 0 {
+            return Err(Self::link_error(r));
+        }
+        Ok(r)
     }
 }
 
-impl Link for MpLink {
+impl Hal for MpHal {
     fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
         // SAFETY: ctx is live; data is a valid slice.
         match unsafe { sys::sqn_glue_write(self.ctx, data.as_ptr(), data.len()) } {
             n if n >= 0 => Ok(()),
-            sys::SQN_GLUE_RAISED => Err(Error::Cancelled),
-            _ => Err(Error::Link),
+            code => Err(Self::link_error(code)),
         }
     }
 
     fn read(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<usize, Error> {
-        let mut clock = MpClock::new(self.ctx);
-        let start = clock.now_ms();
+        let start = self.now_ms();
         loop {
-            // 1: bytes are waiting; 2: the link cannot tell, so try a read (a link
-            // without poll support must then not block when empty).
-            if self.readable()? != 0 {
-                let n = self.read_once(buf)?;
-                if n > 0 {
-                    return Ok(n);
+            let waited = self.now_ms().wrapping_sub(start);
+            let left = timeout_ms.saturating_sub(waited);
+            // 1: bytes are waiting; 2: the link cannot tell, so a read is tried (the
+            // stream's own timeout paces it); 0: nothing came in time.
+            match self.readable(left)? {
+                0 => return Ok(0),
+                ready => {
+                    let n = self.read_once(buf)?;
+                    if n > 0 || left == 0 {
+                        return Ok(n);
+                    }
+                    if ready == 2 {
+                        self.sleep_ms(1);
+                    }
                 }
-            }
-            if clock.now_ms() - start >= u64::from(timeout_ms) {
-                return Ok(0);
-            }
-            // SAFETY: ctx is live.
-            if failed(unsafe { sys::sqn_glue_sleep_ms(self.ctx, 1) }) {
-                return Err(Error::Cancelled);
             }
         }
     }
@@ -110,56 +137,27 @@ impl Link for MpLink {
             return Ok(());
         }
         // SAFETY: ctx is live.
-        if failed(unsafe { sys::sqn_glue_set_baud(self.ctx, baud) }) {
-            return Err(Error::Cancelled);
+        let code = unsafe { sys::sqn_glue_set_baud(self.ctx, baud) };
+        if code < 0 {
+            return Err(Self::link_error(code));
         }
         self.baud = baud;
         Ok(())
     }
 
     fn discard_input(&mut self) -> Result<(), Error> {
-        let mut scratch = [0u8; 64];
+        let mut scratch = [0u8; 32];
         for _ in 0..1024 {
-            if self.readable()? != 1 || self.read_once(&mut scratch)? == 0 {
+            if self.readable(0)? != 1 || self.read_once(&mut scratch)? == 0 {
                 break;
             }
         }
         Ok(())
     }
-}
 
-/// `mp_hal_ticks_ms`, widened to 64 bits, and the glue's sleep.
-struct MpClock {
-    ctx: *mut sqn_ctx_t,
-    last: u32,
-    high: u64,
-}
-
-impl MpClock {
-    fn new(ctx: *mut sqn_ctx_t) -> Self {
-        let mut c = MpClock {
-            ctx,
-            last: 0,
-            high: 0,
-        };
-        c.last = c.ticks();
-        c
-    }
-
-    fn ticks(&self) -> u32 {
+    fn now_ms(&mut self) -> u32 {
         // SAFETY: reads a counter; cannot raise.
         unsafe { sys::mp_hal_ticks_ms() as u32 }
-    }
-}
-
-impl Clock for MpClock {
-    fn now_ms(&mut self) -> u64 {
-        let t = self.ticks();
-        if t < self.last {
-            self.high += 1 << 32;
-        }
-        self.last = t;
-        self.high | u64::from(t)
     }
 
     fn sleep_ms(&mut self, ms: u32) {
@@ -167,42 +165,15 @@ impl Clock for MpClock {
         // SAFETY: ctx is live.
         unsafe { sys::sqn_glue_sleep_ms(self.ctx, ms) };
     }
-}
 
-/// Ctrl-C, or any exception already kept by a trampoline.
-struct MpCancel {
-    ctx: *mut sqn_ctx_t,
-}
-
-impl Cancel for MpCancel {
     fn cancelled(&mut self) -> bool {
         // SAFETY: ctx is live.
         unsafe { sys::sqn_glue_interrupted(self.ctx) != 0 }
     }
-}
 
-/// MicroPython's console.
-struct MpPrint {
-    ctx: *mut sqn_ctx_t,
-}
-
-impl TextOut for MpPrint {
-    fn text(&mut self, text: &str) {
-        // SAFETY: ctx is live; text is valid for its length.
-        unsafe { sys::sqn_glue_print(self.ctx, text.as_ptr().cast(), text.len()) };
-    }
-}
-
-/// Prints (when asked) and calls the Python progress callback with small ints only.
-struct MpEvents {
-    ctx: *mut sqn_ctx_t,
-    console: Option<Console<MpPrint>>,
-}
-
-impl Events for MpEvents {
     fn event(&mut self, event: &Event<'_>) {
         if let Some(c) = self.console.as_mut() {
-            c.event(event);
+            crate::hal::Events::event(c, event);
         }
         if let Event::Progress { done, total } = *event {
             // SAFETY: ctx is live.
@@ -220,10 +191,6 @@ struct MpImage<'r> {
 }
 
 impl MpImage<'_> {
-    fn given(ctx: *mut sqn_ctx_t, spec: &sqn_image_t) -> Option<MpImage<'_>> {
-        (!spec.stream.is_null()).then_some(MpImage { ctx, spec })
-    }
-
     /// The image if given; a file that could not be opened is the engine's file error.
     fn arg(
         ctx: *mut sqn_ctx_t,
@@ -231,7 +198,7 @@ impl MpImage<'_> {
         role: FileRole,
     ) -> Result<Option<MpImage<'_>>, Failure> {
         match spec.open_error {
-            0 => Ok(MpImage::given(ctx, spec)),
+            0 => Ok((!spec.stream.is_null()).then_some(MpImage { ctx, spec })),
             errno => Err(Failure::untouched(Error::File {
                 role,
                 problem: if errno == 2 {
@@ -261,14 +228,22 @@ impl ImageSource for MpImage<'_> {
     }
 
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let mut got = 0u32;
         // SAFETY: ctx is live; the stream was checked by the glue; buf is valid.
-        let n =
-            unsafe { sys::sqn_glue_read(self.ctx, self.spec.stream, buf.as_mut_ptr(), buf.len()) };
-        if n >= 0 {
-            Ok(n as usize)
-        } else {
-            Err(Error::ImageRead)
+        let code = unsafe {
+            sys::sqn_glue_read(
+                self.ctx,
+                self.spec.stream,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut got,
+            )
+        };
+        if code < 0 {
+            return Err(Error::ImageRead);
         }
+        // The count is passed on as the stream gave it: the engine checks it.
+        Ok(got as usize)
     }
 
     fn name(&self) -> &str {
@@ -286,13 +261,13 @@ fn spec_name(spec: &sqn_image_t) -> &str {
     core::str::from_utf8(bytes).unwrap_or("")
 }
 
-/// The block buffer, static so that nothing is allocated and the stack stays small.
-struct BlockBuffer(UnsafeCell<[u8; MAX_BLOCK_SIZE]>);
+/// The engine's workspace, static so that nothing is allocated and the stack stays small.
+struct StaticWorkspace(UnsafeCell<Workspace>);
 
 // SAFETY: access is serialised by BUSY below (MicroPython calls in from one thread at a time).
-unsafe impl Sync for BlockBuffer {}
+unsafe impl Sync for StaticWorkspace {}
 
-static BLOCK: BlockBuffer = BlockBuffer(UnsafeCell::new([0; MAX_BLOCK_SIZE]));
+static WORKSPACE: StaticWorkspace = StaticWorkspace(UnsafeCell::new(Workspace::new()));
 static BUSY: AtomicBool = AtomicBool::new(false);
 
 fn options(req: &sqn_request_t) -> Options {
@@ -320,11 +295,13 @@ fn options(req: &sqn_request_t) -> Options {
 /// Copies `text` into a C string field (cut to fit, always NUL-terminated).
 fn put(field: &mut [cty::c_char], text: &str) {
     let n = text.len().min(field.len().saturating_sub(1));
-    for (dst, &src) in field.iter_mut().zip(&text.as_bytes()[..n]) {
+    let mut end = 0;
+    for (dst, &src) in field.iter_mut().zip(text.as_bytes().iter().take(n)) {
         *dst = src as cty::c_char;
+        end += 1;
     }
-    if let Some(end) = field.get_mut(n) {
-        *end = 0;
+    if let Some(nul) = field.get_mut(end) {
+        *nul = 0;
     }
 }
 
@@ -349,46 +326,51 @@ fn put_outcome(res: &mut sqn_result_t, o: &Outcome) {
     put_versions(res, &o.after, o.imei.as_deref());
 }
 
-/// The Python call that continues after `f`, as users type it on the board.
-fn put_failure(res: &mut sqn_result_t, f: &Failure, req: &sqn_request_t) {
+/// The error line, the hint and the Python call that continues after `f`, as users type
+/// it on the board.
+fn put_failure(res: &mut sqn_result_t, f: &Failure, req: &sqn_request_t, text: &mut Text<256>) {
     res.state_after = state_number(f.state);
     res.modem_changed = u8::from(f.modem_changed);
-    let mut error: heapless::String<320> = heapless::String::new();
+    text.clear();
     let file = f.file_role().map(|role| match role {
         FileRole::Firmware => &req.firmware,
         FileRole::Updater => &req.updater,
         FileRole::Bootrom => &req.bootrom,
     });
-    match file.map(spec_name).filter(|n| !n.is_empty()) {
-        Some(name) => {
-            let _ = write!(error, "{name}: {f}");
-        }
-        None => {
-            let _ = write!(error, "{f}");
-        }
+    if let Some(name) = file.map(spec_name).filter(|n| !n.is_empty()) {
+        text.put(name);
+        text.put(": ");
     }
-    put(&mut res.error, &error);
+    f.error.write_message(text);
+    put(&mut res.error, text.as_str());
     put(&mut res.hint, f.error.hint());
     let (fw, up) = (spec_name(&req.firmware), spec_name(&req.updater));
-    let mut next: heapless::String<320> = heapless::String::new();
-    let _ = match f.next() {
-        Next::FixInput => write!(next, "fix the input, then run the same call again"),
-        Next::RunAgain if up.is_empty() => write!(next, "sqnsupgrade.run('{fw}')"),
-        Next::RunAgain => write!(next, "sqnsupgrade.run('{fw}', '{up}')"),
-        Next::RunFullImage => write!(
-            next,
-            "sqnsupgrade.run('{fw}') with the full image (not an upgdiff)"
-        ),
-        Next::RunWithUpdater => write!(
-            next,
-            "sqnsupgrade.run('{fw}', '/flash/updater.elf') with the full image"
-        ),
-        Next::PowerCycle => write!(
-            next,
-            "unplug the board's power, plug it in, then sqnsupgrade.state()"
-        ),
+    text.clear();
+    let run = |text: &mut Text<256>, second: &str| {
+        text.put("sqnsupgrade.run('");
+        text.put(fw);
+        if !second.is_empty() {
+            text.put("', '");
+            text.put(second);
+        }
+        text.put("')");
     };
-    put(&mut res.next, &next);
+    match f.next() {
+        Next::FixInput => text.put("fix the input, then run the same call again"),
+        Next::RunAgain => run(text, up),
+        Next::RunFullImage => {
+            run(text, "");
+            text.put(" with the full image (not an upgdiff)");
+        }
+        Next::RunWithUpdater => {
+            run(text, "/flash/updater.elf");
+            text.put(" with the full image");
+        }
+        Next::PowerCycle => {
+            text.put("unplug the board's power, plug it in, then sqnsupgrade.state()")
+        }
+    }
+    put(&mut res.next, text.as_str());
 }
 
 fn status_of(f: &Failure) -> i32 {
@@ -433,44 +415,50 @@ pub unsafe extern "C" fn sqn_rs_call(
         put(&mut res.error, "another sqnsupgrade call is running");
         return res.status;
     }
-    // SAFETY: BUSY guarantees this is the only reference to the buffer.
-    let block = unsafe { &mut *BLOCK.0.get() };
+    // SAFETY: BUSY guarantees this is the only reference to the workspace.
+    let ws = unsafe { &mut *WORKSPACE.0.get() };
     // SAFETY: ctx is valid per the contract.
     let (print, debug) = unsafe { ((*ctx).print != 0, (*ctx).debug != 0) };
-    let mut link = MpLink {
+    let hal = MpHal {
         ctx,
         baud: req.baudrate,
-    };
-    let mut clock = MpClock::new(ctx);
-    let mut cancel = MpCancel { ctx };
-    let mut events = MpEvents {
-        ctx,
         console: print.then(|| Console::new(MpPrint { ctx }, debug)),
     };
-    let hal = Hal {
-        link: &mut link,
-        clock: &mut clock,
-        events: &mut events,
-        cancel: &mut cancel,
-    };
-    let mut updater = Updater::new(hal, options(req), block);
-    let status = match dispatch(&mut updater, req, res, ctx) {
-        Ok(()) => 0,
-        Err(f) => {
-            put_failure(res, &f, req);
-            status_of(&f)
-        }
-    };
-    if let Some(c) = events.console.as_mut() {
-        c.close_line();
-    }
+    let status = run_call(hal, ws, req, res, ctx);
     res.status = status;
     BUSY.store(false, Ordering::Release);
     status
 }
 
+/// One operation, start to end; the failure text is composed in the workspace once the
+/// engine is done with it.
+#[inline(never)]
+fn run_call(
+    hal: MpHal,
+    ws: &mut Workspace,
+    req: &sqn_request_t,
+    res: &mut sqn_result_t,
+    ctx: *mut sqn_ctx_t,
+) -> i32 {
+    let mut updater = Updater::new(hal, options(req), ws);
+    let result = dispatch(&mut updater, req, res, ctx);
+    if let Some(c) = updater.hal_mut().console.as_mut() {
+        c.close_line();
+    }
+    drop(updater);
+    match result {
+        Ok(()) => 0,
+        Err(f) => {
+            let mut text: Text<256> = Text::new();
+            put_failure(res, &f, req, &mut text);
+            status_of(&f)
+        }
+    }
+}
+
+#[inline(never)]
 fn dispatch(
-    updater: &mut Updater<'_, '_>,
+    updater: &mut Updater<'_, MpHal>,
     req: &sqn_request_t,
     res: &mut sqn_result_t,
     ctx: *mut sqn_ctx_t,
@@ -480,11 +468,7 @@ fn dispatch(
             let mut fw = MpImage::required(ctx, &req.firmware, FileRole::Firmware)?;
             let mut up = MpImage::arg(ctx, &req.updater, FileRole::Updater)?;
             let mut br = MpImage::arg(ctx, &req.bootrom, FileRole::Bootrom)?;
-            let outcome = updater.run(
-                &mut fw,
-                up.as_mut().map(|u| u as &mut dyn ImageSource),
-                br.as_mut().map(|b| b as &mut dyn ImageSource),
-            )?;
+            let outcome = updater.run(&mut fw, up.as_mut(), br.as_mut())?;
             put_outcome(res, &outcome);
         }
         sys::sqn_op_SQN_OP_INFO => {
@@ -499,10 +483,7 @@ fn dispatch(
         }
         sys::sqn_op_SQN_OP_MIRROR_PREP => {
             let mut up = MpImage::arg(ctx, &req.updater, FileRole::Updater)?;
-            let state = updater.prepare_for_mirror(
-                req.ffh_mode != 0,
-                up.as_mut().map(|u| u as &mut dyn ImageSource),
-            )?;
+            let state = updater.prepare_for_mirror(req.ffh_mode != 0, up.as_mut())?;
             res.state_after = i32::from(state.number());
         }
         _ => {
@@ -512,6 +493,27 @@ fn dispatch(
         }
     }
     Ok(())
+}
+
+/// Should a panic path ever be reached on a board (none is linked: `make test` checks the
+/// firmware's symbols), say where and restart the board instead of hanging.
+#[cfg(not(feature = "std"))]
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    let mut text: Text<120> = Text::new();
+    text.put("Rust panic");
+    if let Some(at) = info.location() {
+        text.put(" at ");
+        text.put(at.file());
+        text.put(":");
+        text.put_u32(at.line());
+    }
+    let s = text.as_str();
+    // SAFETY: a valid text; the glue prints it and resets the board (it does not return).
+    unsafe { sys::sqn_glue_panic(s.as_ptr().cast(), s.len()) };
+    loop {
+        core::hint::spin_loop();
+    }
 }
 
 /// The precompiled `core` of hosted targets refers to the unwinding personality even with
