@@ -304,7 +304,7 @@ __attribute__((noreturn, used)) void board_fault_report(uint32_t kind, uint32_t 
 
     board_fault_puts("\r\n*** FATAL: ");
     if (overflow) {
-        board_fault_puts("C stack overflow (the 8 KiB C stack ran into its MPU guard)");
+        board_fault_puts("C stack overflow (the C stack ran into its MPU guard)");
     } else {
         board_fault_puts(names[kind < 7 ? kind : 0]);
     }

@@ -4,14 +4,15 @@
 // MicroPython set it as the interrupt character, i.e. while code runs) schedules a
 // KeyboardInterrupt right away, so it is noticed while code waits; every other byte goes
 // into a ring buffer that the REPL reads. The port's mp_hal_stdin_rx_chr (which polls
-// UART0 itself) and uart_init are wrapped (-Wl,--wrap=...) to use this.
+// UART0 itself) and uart_init are wrapped (-Wl,--wrap=...) to use this. (With 256 bytes
+// typed ahead and unread, a Ctrl-C waits behind them.)
 //
 // UART1 (the modem): interrupt-driven receive into a ring buffer, polled transmit, baud
 // rate from BAUDDIV. machine.UART(1) (machine_uart_board.c) sits on top of this.
 //
 // QEMU takes a byte from the host only when the receive register is free, so the board
-// loses nothing: when the modem ring buffer is full the receive interrupt is switched off
-// and the byte stays in the UART (QEMU holds the rest) until the reader makes room.
+// loses nothing: when a ring buffer is full the receive interrupt is switched off and the
+// byte stays in the UART (QEMU holds the rest) until the reader makes room.
 
 #include "py/mphal.h"
 #include "py/runtime.h"
@@ -69,22 +70,50 @@ void board_uart_set_baud(board_uart_regs_t *uart, uint32_t baudrate) {
     uart->BAUDDIV = div < 16 ? 16 : div;
 }
 
+// Input that does not fit waits in the UART (its receive interrupt off; QEMU keeps the
+// rest) until the reader makes room: nothing typed or pasted is lost.
+static void rx_hold_back(board_uart_regs_t *u) {
+    u->CTRL &= ~UART_CTRL_RX_INT_EN;
+}
+
+// After the reader took bytes: move what waits in the UART, then take interrupts again.
+static void rx_resume(board_uart_regs_t *u, void (*drain)(void), const board_ring_t *r) {
+    if ((u->CTRL & UART_CTRL_RX_INT_EN) || !(u->CTRL & UART_CTRL_RX_EN)) {
+        return;
+    }
+    uint32_t primask = board_irq_save();
+    drain();
+    if (ring_count(r) < r->size) {
+        u->CTRL |= UART_CTRL_RX_INT_EN;
+        drain(); // a byte that came while the interrupt was still off raised none
+    }
+    board_irq_restore(primask);
+}
+
 // ---- UART0: the REPL ----
 
 static uint8_t repl_rx_data[256];
 static board_ring_t repl_rx = { 0, 0, sizeof(repl_rx_data), repl_rx_data };
 
-void board_uart0_rx_isr(void) {
+static void repl_rx_drain(void) {
     board_uart_regs_t *u = BOARD_UART0;
-    u->INTSTATUS = UART_INT_RX;
     while (u->STATE & UART_STATE_RXFULL) {
+        if (ring_count(&repl_rx) >= repl_rx.size) {
+            rx_hold_back(u);
+            return;
+        }
         int c = u->DATA & 0xff;
         if (c == mp_interrupt_char) {
             mp_sched_keyboard_interrupt();
         } else {
-            ring_put(&repl_rx, (uint8_t)c); // a full REPL buffer drops keystrokes, as boards do
+            ring_put(&repl_rx, (uint8_t)c);
         }
     }
+}
+
+void board_uart0_rx_isr(void) {
+    BOARD_UART0->INTSTATUS = UART_INT_RX;
+    repl_rx_drain();
 }
 
 void __real_uart_init(void);
@@ -99,6 +128,7 @@ int __wrap_mp_hal_stdin_rx_chr(void) {
     for (;;) {
         int c = ring_get(&repl_rx);
         if (c >= 0) {
+            rx_resume(BOARD_UART0, repl_rx_drain, &repl_rx);
             return c;
         }
         mp_event_wait_indefinite();
@@ -111,13 +141,11 @@ static uint8_t modem_rx_data[BOARD_MODEM_RX_BUF];
 static board_ring_t modem_rx = { 0, 0, sizeof(modem_rx_data), modem_rx_data };
 static volatile uint32_t modem_rx_stalls; // times the ring was full (input held back)
 
-// Moves received bytes into the ring; with a full ring, receive interrupts stop (the byte
-// waits in the UART) until board_modem_rx_take makes room.
 static void modem_rx_drain(void) {
     board_uart_regs_t *u = BOARD_UART1;
     while (u->STATE & UART_STATE_RXFULL) {
         if (ring_count(&modem_rx) >= modem_rx.size) {
-            u->CTRL &= ~UART_CTRL_RX_INT_EN;
+            rx_hold_back(u);
             modem_rx_stalls++;
             return;
         }
@@ -153,14 +181,8 @@ size_t board_modem_rx_take(uint8_t *buf, size_t len) {
         }
         buf[n++] = (uint8_t)c;
     }
-    if (!(BOARD_UART1->CTRL & UART_CTRL_RX_INT_EN) && (BOARD_UART1->CTRL & UART_CTRL_RX_EN)) {
-        // Input was held back: there is room now.
-        uint32_t primask = board_irq_save();
-        modem_rx_drain();
-        if (ring_count(&modem_rx) < modem_rx.size) {
-            BOARD_UART1->CTRL |= UART_CTRL_RX_INT_EN;
-        }
-        board_irq_restore(primask);
+    if (n > 0) {
+        rx_resume(BOARD_UART1, modem_rx_drain, &modem_rx);
     }
     return n;
 }

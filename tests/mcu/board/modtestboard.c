@@ -5,7 +5,7 @@
 //   stack_peak()   deepest C stack use in bytes, from the stack top, since the last
 //                  stack_reset() (or boot), found by scanning the paint
 //   stack_depth()  current C stack use in bytes
-//   stack_size()   the C stack's size (8192)
+//   stack_size()   the C stack's size (8192; another with make SQN_TESTBOARD_STACK=N)
 //   busy_ns()      virtual nanoseconds the CPU spent outside WFI since boot (SysTick at
 //                  25 MHz, 40 ns steps); under QEMU's -icount shift=0, executed instructions
 //   ticks_ms()     milliseconds since boot (as time.ticks_ms())

@@ -25,6 +25,14 @@ SRC_C += \
 	$(BOARD_DIR)/board_uart.c \
 	$(BOARD_DIR)/modtestboard.c \
 
+# The C stack: 8 KiB, Pycom's MicroPython task stack without PSRAM. SQN_TESTBOARD_STACK=N
+# (bytes) gives another size, e.g. 12288 as with PSRAM (a separate BUILD folder, since the
+# link is not redone when only this changes).
+SQN_TESTBOARD_STACK ?=
+ifneq ($(SQN_TESTBOARD_STACK),)
+LDFLAGS += -Wl,--defsym=_board_cstack_request=$(SQN_TESTBOARD_STACK)
+endif
+
 # The board's versions of these (board.c, board_uart.c) wrap the port's:
 # the stack limit fitted to 8 KiB, UART0 set up with its receive interrupt, REPL input
 # from that interrupt's buffer.
