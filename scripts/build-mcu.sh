@@ -10,6 +10,11 @@
 #                                build (scripts/cross.sh reuses them)
 #   qemu/                        the port's build folder
 # The Rust library itself is in build/cross/target (shared with scripts/cross.sh).
+# Extra arguments go to the port's make (e.g. V=1).
+#
+# SQN_TESTBOARD_STACK=N (bytes) builds a board with another C stack size instead (e.g.
+# 12288, a Pycom board with PSRAM): build/mcu/firmware-stackN.elf and .map (the flags
+# files are not written then: they describe the 8 KiB board's build).
 #
 # MICROPY_DIR selects the MicroPython tree (default <repo>/build/micropython, fetched with
 # scripts/fetch-micropython.sh when missing). Only its ports/qemu sources and mpy-cross are
@@ -48,13 +53,26 @@ if [ ! -x "$MICROPY_DIR/mpy-cross/build/mpy-cross" ]; then
     make -C "$MICROPY_DIR/mpy-cross" -j"$JOBS"
 fi
 
+STACK=${SQN_TESTBOARD_STACK:-}
+if [ -n "$STACK" ]; then
+    # Its own cargo target dir too (inside its build folder): its bindgen flags name its
+    # build folder, and sharing build/cross/target would rebuild the library back and forth.
+    BUILD_DIR=$OUT/qemu-stack$STACK
+    NAME=firmware-stack$STACK
+    VARIANT=(SQN_TESTBOARD_STACK="$STACK")
+else
+    BUILD_DIR=$OUT/qemu
+    NAME=firmware
+    VARIANT=(SQN_TARGET_DIR="$REPO/build/cross/target" SQN_BINDGEN_FLAGS_OUT="$OUT/bindgen-flags")
+fi
+
 MAKE_CMD=(make -C "$MICROPY_DIR/ports/qemu" -j"$JOBS"
-    BOARD=SQN_TESTBOARD BOARD_DIR="$REPO/tests/mcu/board" BUILD="$OUT/qemu"
+    BOARD=SQN_TESTBOARD BOARD_DIR="$REPO/tests/mcu/board" BUILD="$BUILD_DIR"
     FROZEN_MANIFEST="$REPO/tests/mcu/manifest.py"
-    USER_C_MODULES="$REPO" SQN_RUST_TARGET=thumbv7m-none-eabi
-    SQN_TARGET_DIR="$REPO/build/cross/target" SQN_BINDGEN_FLAGS_OUT="$OUT/bindgen-flags"
+    USER_C_MODULES="$REPO" SQN_RUST_TARGET=thumbv7m-none-eabi "${VARIANT[@]}"
     "$@")
 log "${MAKE_CMD[*]}"
 "${MAKE_CMD[@]}"
-cp "$OUT/qemu/firmware.elf" "$OUT/qemu/firmware.map" "$OUT/"
-log "built $OUT/firmware.elf"
+cp "$BUILD_DIR/firmware.elf" "$OUT/$NAME.elf"
+cp "$BUILD_DIR/firmware.map" "$OUT/$NAME.map"
+log "built $OUT/$NAME.elf"

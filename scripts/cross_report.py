@@ -777,12 +777,13 @@ def main():
     ap.add_argument("--fail-on-panics", action="store_true",
                     help="fail when the firmware still has Rust panic paths")
     ap.add_argument("--panics-only", action="store_true",
-                    help="only list the panic paths of build/mcu/firmware.elf")
+                    help="only list the panic paths of the firmware")
+    ap.add_argument("--elf", help="the firmware (default build/mcu/firmware.elf)")
     args = ap.parse_args()
     repo = Path(args.repo)
     mcu = repo / "build" / "mcu"
     cross = repo / "build" / "cross"
-    elf = mcu / "firmware.elf"
+    elf = Path(args.elf) if args.elf else mcu / "firmware.elf"
 
     panics = panic_paths(elf)
     if args.panics_only:
@@ -869,6 +870,7 @@ def main():
     print("\n".join(lines))
     print("\nreport: %s" % (cross / "report.json"))
     if failed:
+        print("cross: undefined symbols outside the allow-list (see above)", file=sys.stderr)
         return 1
     if args.fail_on_panics and syms:
         print("cross: failing on %d panic path(s) (--fail-on-panics)" % len(syms), file=sys.stderr)

@@ -118,6 +118,11 @@ class Board:
                     return out
                 left = deadline - time.monotonic()
                 if self._eof or left <= 0:
+                    if self._eof:
+                        try:
+                            self.proc.wait(timeout=5)
+                        except subprocess.TimeoutExpired:
+                            pass
                     state = "QEMU exited (status %s)" % self.proc.poll() if self._eof else \
                         "no %s after %.0f s" % (what or repr(marker), timeout)
                     raise BoardError("%s; board output:\n%s" % (

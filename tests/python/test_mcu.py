@@ -9,12 +9,15 @@ that tests of the module on it stand on firm ground.
 """
 
 import os
+import subprocess
+import sys
 import termios
 import time
 
 import pytest
 
-from mcutools import Board, BoardError, McuSim, missing_tools
+from mcutools import FIRMWARE, Board, BoardError, McuSim, missing_tools
+from simtools import REPO
 
 # Talks AT over UART 1 without allocating once set up: a reply is collected byte by byte
 # into a preallocated buffer, so the same code works under micropython.heap_lock().
@@ -209,3 +212,17 @@ def test_uart_init_read_write_under_heap_lock(tmp_path):
         )
         assert out.startswith("None "), out
         assert "OK" in out, out
+
+
+def test_panic_paths_in_the_firmware():
+    """Lists the Rust panic symbols the firmware link kept (scripts/cross_report.py
+    --panics-only). Reported only for now; SQN_FAIL_ON_PANICS=1 makes any of them fail."""
+    args = [sys.executable, str(REPO / "scripts" / "cross_report.py"), "--panics-only",
+            "--elf", str(FIRMWARE)]
+    strict = os.environ.get("SQN_FAIL_ON_PANICS") == "1"
+    if strict:
+        args.append("--fail-on-panics")
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    print(done.stdout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ("Rust panic symbol(s) in %s" % FIRMWARE) in done.stdout
