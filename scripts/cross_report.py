@@ -845,6 +845,9 @@ def main():
     lines += table_top("Top %d reachable, ESP32 (estimate):" % args.top, x_items, args.top)
     lines.append("")
     lines += table_stack("Deepest static stack from %s, Cortex-M3" % ENTRY, t_stack)
+    if su:
+        lines.append("  C glue frames (gcc -fstack-usage): " + ", ".join(
+            "%s %d" % (k, v) for k, v in sorted(su.items(), key=lambda kv: -kv[1])))
     lines.append("")
     lines += table_stack("Deepest static stack from %s, ESP32" % ENTRY, x_stack)
     lines.append("")
