@@ -20,6 +20,12 @@ done
 # Debian packages: a C toolchain for the MicroPython build, libclang for bindgen,
 # dpkg-dev/xz-utils to unpack MicroPython's source package, pkg-config.
 pkgs=(build-essential pkg-config python3 libclang-dev dpkg-dev xz-utils)
+# The boards' side (`make mcu`, `make cross`): a rustc (rustc-web, 1.96) that
+# targets Cortex-M and the ESP32 (Xtensa) with its standard library source (-Zbuild-std),
+# the ARM bare-metal compiler and C library for the emulated board, QEMU to run it, and
+# binutils that read Xtensa objects.
+pkgs+=(rustc-web rust-web-src gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+    binutils-xtensa-lx106)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -43,5 +49,10 @@ fi
 if ! python3 -c "import pytest" >/dev/null 2>&1; then
     log "installing pytest"
     python3 -m pip install -q pytest || python3 -m pip install -q --break-system-packages pytest
+fi
+# pyelftools: scripts/cross_report.py reads the libraries' objects with it.
+if ! python3 -c "import elftools" >/dev/null 2>&1; then
+    log "installing pyelftools"
+    python3 -m pip install -q pyelftools || python3 -m pip install -q --break-system-packages pyelftools
 fi
 log "ok"
