@@ -39,9 +39,9 @@
 // in the port's mpconfigport.h instead.
 
 #include <string.h>
-#include <stdlib.h>
 #if defined(__unix__)
 #include <poll.h>
+#include <stdlib.h>
 #endif
 #if defined(ESP_PLATFORM)
 #include "esp_system.h"
@@ -113,9 +113,10 @@ int32_t sqn_glue_write(sqn_ctx_t *ctx, const uint8_t *data, size_t len) {
     return sqn_keep(ctx, &nlr);
 }
 
+#if defined(__unix__)
 // The file descriptor behind a stream on a hosted port (a tty opened as a file), or -1.
 static int sqn_fileno(mp_obj_t link) {
-    #if defined(__unix__) && defined(MP_STREAM_GET_FILENO)
+    #if defined(MP_STREAM_GET_FILENO)
     const mp_stream_p_t *s = mp_get_stream(link);
     if (s->ioctl != NULL) {
         int err = 0;
@@ -129,6 +130,7 @@ static int sqn_fileno(mp_obj_t link) {
     #endif
     return -1;
 }
+#endif
 
 // 1 readable, 0 not, 2 cannot tell (no poll support). May raise.
 static int32_t sqn_poll(mp_obj_t link) {
@@ -277,12 +279,16 @@ void sqn_glue_panic(const char *text, size_t len) {
     mp_hal_stdout_tx_strn(tail, sizeof(tail) - 1);
     #if defined(ESP_PLATFORM)
     esp_restart();
+    #elif defined(__unix__)
+    abort(); // a hosted port: end the process
     #elif defined(__ARM_ARCH_6M__) || defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__) \
     || defined(__ARM_ARCH_8M_BASE__) || defined(__ARM_ARCH_8M_MAIN__)
-    // Cortex-M: system reset request (SCB->AIRCR = VECTKEY | SYSRESETREQ).
+    // Cortex-M: system reset request (SCB->AIRCR = VECTKEY | SYSRESETREQ); the reset
+    // takes a few cycles.
     *(volatile uint32_t *)0xE000ED0CUL = 0x05FA0004UL;
     #endif
-    abort(); // a hosted port (unix): end the process
+    for (;;) {
+    }
 }
 
 // ---- argument parsing (before Rust runs; may raise normally) ----

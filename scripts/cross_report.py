@@ -322,8 +322,14 @@ class Library:
 # ---------------------------------------------------------------------------------------
 # Sizes.
 
-def map_sizes(map_path, elf_symbols, demangle):
-    """Kept input sections of the module from a GNU ld map: totals and the items."""
+def map_sizes(map_path, elf_symbols, demangle, module_helpers=frozenset()):
+    """Kept input sections of the module from a GNU ld map: totals and the items.
+
+    The library's compiler_builtins member is Rust's copy of the C runtime helpers
+    (memcpy, float and 64-bit arithmetic). On this board it also serves MicroPython's own
+    calls (the archive comes first on the link line): only the helper sections the
+    module's code reaches (`module_helpers`: (member, section) pairs) count as the
+    module's; the rest is listed as the firmware's."""
     text = Path(map_path).read_text(errors="replace").splitlines()
     try:
         start = next(i for i, l in enumerate(text) if l.startswith("Linker script and memory map"))
@@ -333,7 +339,8 @@ def map_sizes(map_path, elf_symbols, demangle):
     pending = None
     items = []
     totals = {"module": dict.fromkeys(KINDS, 0), "rust": dict.fromkeys(KINDS, 0),
-              "glue": dict.fromkeys(KINDS, 0), "firmware": dict.fromkeys(KINDS, 0)}
+              "glue": dict.fromkeys(KINDS, 0), "firmware": dict.fromkeys(KINDS, 0),
+              "helpers_for_firmware": dict.fromkeys(KINDS, 0)}
     addr_re = re.compile(r"^\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+(\S.*)$")
     for line in text[start + 1:]:
         m = re.match(r"^(\S+)(\s+0x[0-9a-fA-F]+\s+0x[0-9a-fA-F]+.*)?$", line)
@@ -364,6 +371,11 @@ def map_sizes(map_path, elf_symbols, demangle):
             kind = "bss"
         totals["firmware"][kind] += size
         if "libsqnsupgrade.a(" in origin:
+            member_name = origin.split("(")[-1].rstrip(")")
+            if short_member(member_name) == "compiler_builtins" and (
+                    (member_name, name) not in module_helpers):
+                totals["helpers_for_firmware"][kind] += size
+                continue
             part = "rust"
         elif origin.endswith("/modsqnsupgrade.o") or origin == "modsqnsupgrade.o":
             part = "glue"
@@ -802,7 +814,10 @@ def main():
 
     # Cortex-M3: the firmware link.
     thumb = Library(cross / "thumbv7m" / "libsqnsupgrade.a")
-    totals, items = map_sizes(mcu / "firmware.map", elf_symbol_names(elf), demangle)
+    roots = [ENTRY] + ([PANIC_HANDLER] if PANIC_HANDLER in thumb.defs else [])
+    helpers = frozenset((o.member, o.section(i).name) for o, i in reachable_sections(thumb, roots)
+                        if short_member(o.member) == "compiler_builtins")
+    totals, items = map_sizes(mcu / "firmware.map", elf_symbol_names(elf), demangle, helpers)
     est, _ = estimate_sizes(thumb, demangle)
     su = glue_frames(mcu / "qemu" / "mpy_glue" / "modsqnsupgrade.su")
     t_stack = stack_report(thumb, su, demangle)
@@ -810,6 +825,7 @@ def main():
     report["targets"]["thumbv7m"] = {
         "library": str(thumb.path), "sizes_source": "link map %s (kept sections)" % (mcu / "firmware.map"),
         "sizes": totals["module"], "sizes_rust": totals["rust"], "sizes_glue": totals["glue"],
+        "helpers_for_firmware": totals["helpers_for_firmware"],
         "firmware_total": totals["firmware"], "estimate_from_library": est,
         "top": sorted(items, key=lambda i: -i["size"])[:args.top], "stack": t_stack,
         "glue_frames": su, **t_und}
@@ -837,6 +853,7 @@ def main():
         ("  (same method as ESP32: reachable)", est),
         ("ESP32 Xtensa, estimate (reachable)", x_totals),
         ("  same, libc/libgcc from the firmware", x_fw),
+        ("  (Rust's C helpers used by MicroPython)", totals["helpers_for_firmware"]),
         ("whole test firmware (for scale)", totals["firmware"]),
     ])
     lines.append("")

@@ -10,7 +10,7 @@
 use crate::error::Error;
 use crate::hal::{Deadline, Event, Hal};
 use crate::stp::link_read;
-use crate::text::{as_str, find, trim, Sink, Text};
+use crate::text::{as_str, copy_prefix, find, trim, Sink, Text};
 
 /// Room for a reply body (the `showver` block is about 450 bytes).
 pub const REPLY_CAP: usize = 768;
@@ -19,12 +19,13 @@ const LINE_CAP: usize = 160;
 /// How a command ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// No final line before the deadline. (First, so that a fresh [`ReplyBuf`] is all
+    /// zeros and a static workspace costs no initialised data on the board.)
+    Timeout = 0,
     /// `OK`.
     Ok,
     /// `ERROR` (or `+CME ERROR: …`).
     Error,
-    /// No final line before the deadline.
-    Timeout,
 }
 
 /// How a reply ended; its body lines stay in the [`ReplyBuf`].
@@ -135,12 +136,13 @@ impl ReplyBuf {
             Line::SysStart => self.sysstart = true,
             Line::Body => {
                 // A body that does not fit is cut: the parsers only need its start.
-                let end = self.len + text.len() + 1;
-                if let Some(dst) = self.body.get_mut(self.len..end) {
-                    if let Some((last, head)) = dst.split_last_mut() {
-                        head.copy_from_slice(text);
-                        *last = b'\n';
-                        self.len = end;
+                let room = REPLY_CAP.saturating_sub(self.len);
+                if text.len() < room {
+                    let dst = self.body.get_mut(self.len..).unwrap_or(&mut []);
+                    let n = copy_prefix(dst, text);
+                    if let Some(nl) = dst.get_mut(n) {
+                        *nl = b'\n';
+                        self.len += n + 1;
                     }
                 }
             }

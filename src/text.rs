@@ -98,10 +98,8 @@ impl<const N: usize> Sink for Text<N> {
             take -= 1;
         }
         let src = s.as_bytes().get(..take).unwrap_or(&[]);
-        if let Some(dst) = self.buf.get_mut(self.len..self.len + take) {
-            dst.copy_from_slice(src);
-            self.len += take;
-        }
+        let dst = self.buf.get_mut(self.len..).unwrap_or(&mut []);
+        self.len += copy_prefix(dst, src);
     }
 }
 
@@ -110,6 +108,17 @@ impl Sink for std::string::String {
     fn put(&mut self, s: &str) {
         self.push_str(s);
     }
+}
+
+/// Copies as much of `src` as fits to the start of `dst`; returns how much. (A loop the
+/// compiler sees through: no length-mismatch panic as with `copy_from_slice`.)
+pub fn copy_prefix(dst: &mut [u8], src: &[u8]) -> usize {
+    let mut n = 0;
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = s;
+        n += 1;
+    }
+    n
 }
 
 /// `s` without leading and trailing ASCII whitespace.

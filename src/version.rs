@@ -89,14 +89,11 @@ impl Versions {
     }
 }
 
-/// As much of `s` as fits, as text (non-UTF-8 input gives an empty string).
+/// As much of `s` as fits, as text. Reply lines are printable ASCII (the AT parser
+/// keeps nothing else), so cutting anywhere is safe; other input gives an empty string.
 fn truncated<const N: usize>(s: &[u8]) -> String<N> {
     let mut out = String::new();
-    for c in as_str(s).chars() {
-        if out.push(c).is_err() {
-            break;
-        }
-    }
+    let _ = out.push_str(as_str(s.get(..N).unwrap_or(s)));
     out
 }
 
