@@ -80,6 +80,9 @@ static sqn_result_t sqn_last;
 static int32_t sqn_keep(sqn_ctx_t *ctx, nlr_buf_t *nlr) {
     if (ctx->exc == NULL) {
         ctx->exc = nlr->ret_val;
+        ctx->exc_is_interrupt = mp_obj_is_subclass_fast(
+            MP_OBJ_FROM_PTR(mp_obj_get_type(MP_OBJ_FROM_PTR(ctx->exc))),
+            MP_OBJ_FROM_PTR(&mp_type_KeyboardInterrupt));
     }
     return SQN_GLUE_RAISED;
 }

@@ -46,6 +46,7 @@ typedef struct sqn_ctx {
     uint32_t init_kw_n; // number of pairs in init_kw
     void *progress;    // mp_obj_t: callable(done, total) or NULL
     void *exc;         // mp_obj_t: the first exception caught by a wrapper, or NULL
+    uint8_t exc_is_interrupt; // 1 when exc is a KeyboardInterrupt (Ctrl-C)
     uint8_t print;     // print messages and the progress bar
     uint8_t debug;     // also print AT commands and replies
 } sqn_ctx_t;

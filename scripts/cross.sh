@@ -71,5 +71,5 @@ build_lib "$XTENSA_SPEC" "${flags[@]}"
 cp "$SQN_TARGET_DIR/$(basename "$XTENSA_SPEC" .json)/$SQN_PROFILE/libsqnsupgrade.a" "$OUT/xtensa-esp32/libsqnsupgrade.a"
 
 report_args=()
-[ "${SQN_FAIL_ON_PANICS:-0}" = 1 ] && report_args+=(--fail-on-panics)
+[ "${SQN_FAIL_ON_PANICS:-1}" = 1 ] && report_args+=(--fail-on-panics)
 python3 "$SCRIPT_DIR/cross_report.py" --repo "$REPO" "${report_args[@]}"

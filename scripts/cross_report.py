@@ -308,6 +308,14 @@ class Library:
             return [(t, False)]
         tobj, tidx, off = t
         sec = tobj.section(tidx)
+        if not self.arm:
+            # Xtensa: an l32r points at a literal word, which has its own R_XTENSA_32
+            # relocation; the word may lie inside the previous function's symbol range
+            # (LLVM puts a function's literals just before it), so look at the word first.
+            words = [r for r in tobj.relocs.get(tidx, []) if r[0] == off and r[2] == 1]
+            if words:
+                return [(u, True) for u in (self.resolve(tobj, tidx, r) for r in words)
+                        if u is not None]
         if sec["sh_flags"] & 4 and tobj.func_at(tidx, off) is None:
             out = []
             for r in tobj.relocs.get(tidx, []):

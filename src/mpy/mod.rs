@@ -63,10 +63,10 @@ struct MpHal {
 }
 
 impl MpHal {
-    /// A link error from a trampoline's code: an exception is kept (and ends the call as
-    /// a cancel), any other code is a failed link.
-    fn link_error(code: i32) -> Error {
-        if code == sys::SQN_GLUE_RAISED {
+    /// A link error from a trampoline's code: Ctrl-C is a cancel; any other exception
+    /// (raised again by the glue once the engine returns) or error code is a failed link.
+    fn link_error(&self, code: i32) -> Error {
+        if code == sys::SQN_GLUE_RAISED && interrupted(self.ctx) {
             Error::Cancelled
         } else {
             Error::Link
@@ -86,7 +86,7 @@ impl MpHal {
             )
         };
         if code < 0 {
-            return Err(Self::link_error(code));
+            return Err(self.link_error(code));
         }
         Ok(got as usize)
     }
@@ -95,7 +95,7 @@ impl MpHal {
         // SAFETY: ctx is live.
         let r = unsafe { sys::sqn_glue_wait_readable(self.ctx, timeout_ms) };
         if r < 0 {
-            return Err(Self::link_error(r));
+            return Err(self.link_error(r));
         }
         Ok(r)
     }
@@ -106,7 +106,7 @@ impl Hal for MpHal {
         // SAFETY: ctx is live; data is a valid slice.
         match unsafe { sys::sqn_glue_write(self.ctx, data.as_ptr(), data.len()) } {
             n if n >= 0 => Ok(()),
-            code => Err(Self::link_error(code)),
+            code => Err(self.link_error(code)),
         }
     }
 
@@ -139,7 +139,7 @@ impl Hal for MpHal {
         // SAFETY: ctx is live.
         let code = unsafe { sys::sqn_glue_set_baud(self.ctx, baud) };
         if code < 0 {
-            return Err(Self::link_error(code));
+            return Err(self.link_error(code));
         }
         self.baud = baud;
         Ok(())
@@ -182,6 +182,12 @@ impl Hal for MpHal {
             };
         }
     }
+}
+
+/// True when the exception a trampoline kept is a KeyboardInterrupt (Ctrl-C).
+fn interrupted(ctx: *mut sqn_ctx_t) -> bool {
+    // SAFETY: ctx is live for the whole call.
+    unsafe { (*ctx).exc_is_interrupt != 0 }
 }
 
 /// A file or stream to send.
@@ -240,7 +246,13 @@ impl ImageSource for MpImage<'_> {
             )
         };
         if code < 0 {
-            return Err(Error::ImageRead);
+            // Ctrl-C while the stream was read is a cancel; any other exception is the
+            // stream's failure (the glue raises it again once the engine returns).
+            return Err(if code == sys::SQN_GLUE_RAISED && interrupted(self.ctx) {
+                Error::Cancelled
+            } else {
+                Error::ImageRead
+            });
         }
         // The count is passed on as the stream gave it: the engine checks it.
         Ok(got as usize)
