@@ -9,7 +9,7 @@ MICROPY_DIR ?= $(CURDIR)/build/micropython
 MICROPY_BUILD := build-sqnsupgrade
 MICROPYTHON_BIN := build/micropython-sqn
 
-.PHONY: all setup build demo test lint no-std unit-and-e2e python-tests micropython mcu cross clean
+.PHONY: all setup build demo test lint lint-micropython no-std unit-and-e2e python-tests micropython mcu cross bench bench-mcu clean
 
 all: build
 
@@ -28,15 +28,23 @@ demo: setup build
 # Quick start 2: every test (format, lints, Rust unit and end-to-end tests, the MicroPython
 # module on the unix port, the emulated Cortex-M3 board and the cross builds, the CPython
 # shim).
-test: setup lint no-std unit-and-e2e micropython mcu cross python-tests
+test: setup lint no-std unit-and-e2e micropython lint-micropython mcu cross python-tests
 
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-# The engine alone: no std, no allocator (rlib, staticlib and cdylib of the bare core).
+# The MicroPython layer (feature micropython) linted too, with the unix port's headers.
+lint-micropython: micropython
+	MICROPY_DIR=$(MICROPY_DIR) SQN_BINDGEN_FLAGS="-I$(MICROPY_DIR) -I$(MICROPY_DIR)/ports/unix \
+	  -I$(MICROPY_DIR)/ports/unix/$(MICROPY_BUILD) -I$(MICROPY_DIR)/ports/unix/variants/standard" \
+	  $(CARGO) clippy --release --target-dir build/lint --no-default-features --features micropython \
+	  --lib -- -D warnings
+
+# The engine alone: no std, no allocator (rlib, staticlib and cdylib of the bare core), in
+# its own target dir so that target/release keeps the host libraries users load.
 no-std:
-	$(CARGO) build --release --no-default-features --lib
+	$(CARGO) build --release --no-default-features --lib --target-dir build/no-std
 
 unit-and-e2e:
 	$(CARGO) test
@@ -55,7 +63,7 @@ mcu:
 
 # The module's library for Cortex-M3 and the ESP32 (Xtensa), with the board's bindings:
 # sizes, top contributors, deepest static stack, undefined symbols (fails on one outside
-# the allow-list), panic paths left in the firmware (SQN_FAIL_ON_PANICS=1 fails on them).
+# the allow-list), Rust panic paths left in the firmware (fails on any).
 # build/cross/report.json. Its own cargo target dir (build/cross/target): target/ untouched.
 cross: mcu
 	bash scripts/cross.sh
@@ -64,6 +72,13 @@ python-tests:
 	$(CARGO) build
 	$(CARGO) build --release
 	SQN_MICROPYTHON=$(CURDIR)/$(MICROPYTHON_BIN) python3 -m pytest -q tests/python
+
+# Reported figures, not tests (README "Performance" and "On the board").
+bench: build micropython
+	bash scripts/bench.sh
+
+bench-mcu: mcu cross
+	bash scripts/bench-mcu.sh
 
 clean:
 	$(CARGO) clean

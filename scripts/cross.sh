@@ -11,7 +11,7 @@
 # own and is not built twice. Then scripts/cross_report.py writes build/cross/report.json
 # and prints sizes, the top contributors, the deepest static stack from sqn_rs_call, the
 # undefined-symbol check (fails on a symbol outside the allow-list) and the Rust panic
-# paths left in build/mcu/firmware.elf (fails on them with SQN_FAIL_ON_PANICS=1).
+# paths left in build/mcu/firmware.elf (fails on any; SQN_FAIL_ON_PANICS=0 only lists them).
 #
 # No ESP32 linker or C compiler here: Xtensa is compile-and-measure only.
 set -euo pipefail

@@ -843,14 +843,15 @@ def main():
     x_totals, x_items = estimate_sizes(xt, demangle)
     # What stays when the firmware's C library and libgcc provide memcpy, __udivdi3 & co.
     # (the Rust library's compiler_builtins member is then not needed at all).
-    x_fw, _ = estimate_sizes(xt, demangle, external=frozenset(C_LIBRARY | LIBGCC))
+    x_fw, x_fw_items = estimate_sizes(xt, demangle, external=frozenset(C_LIBRARY | LIBGCC))
     x_stack = stack_report(xt, {}, demangle)
     x_und = undefined_check(xt, allowed)
     report["targets"]["xtensa-esp32"] = {
         "library": str(xt.path),
         "sizes_source": "estimate: sections reachable through relocations from %s" % ENTRY,
         "sizes": x_totals, "sizes_with_firmware_libc_libgcc": x_fw,
-        "top": sorted(x_items, key=lambda i: -i["size"])[:args.top],
+        "top": sorted(x_fw_items, key=lambda i: -i["size"])[:args.top],
+        "top_with_rust_helpers": sorted(x_items, key=lambda i: -i["size"])[:args.top],
         "stack": x_stack, **x_und}
     report["panics"] = {"firmware": str(elf), **panics}
 
@@ -867,7 +868,8 @@ def main():
     lines.append("")
     lines += table_top("Top %d kept, Cortex-M3 (firmware link):" % args.top, items, args.top)
     lines.append("")
-    lines += table_top("Top %d reachable, ESP32 (estimate):" % args.top, x_items, args.top)
+    lines += table_top("Top %d reachable, ESP32 (estimate, C helpers from the firmware):"
+                       % args.top, x_fw_items, args.top)
     lines.append("")
     lines += table_stack("Deepest static stack from %s, Cortex-M3" % ENTRY, t_stack)
     if su:

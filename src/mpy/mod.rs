@@ -457,7 +457,6 @@ fn run_call(
     if let Some(c) = updater.hal_mut().console.as_mut() {
         c.close_line();
     }
-    drop(updater);
     match result {
         Ok(()) => 0,
         Err(f) => {
