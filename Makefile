@@ -17,7 +17,7 @@ setup:
 	bash scripts/setup.sh
 
 build:
-	$(CARGO) build --release
+	$(CARGO) build --release --workspace
 
 # Quick start 1: set up, build, then update the built-in simulator with a 6 MB demo image.
 demo: setup build
@@ -31,8 +31,8 @@ demo: setup build
 test: setup lint no-std unit-and-e2e micropython lint-micropython mcu cross python-tests
 
 lint:
-	$(CARGO) fmt --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 # The MicroPython layer (feature micropython) linted too, with the unix port's headers.
 lint-micropython: micropython
@@ -47,7 +47,8 @@ no-std:
 	$(CARGO) build --release --no-default-features --lib --target-dir build/no-std
 
 unit-and-e2e:
-	$(CARGO) test
+	$(CARGO) build --workspace
+	$(CARGO) test --workspace
 
 # The unix-port micropython binary with this project as a user C module (the Rust engine
 # is built by that build, see mpy_glue/micropython.mk).
@@ -69,8 +70,8 @@ cross: mcu
 	bash scripts/cross.sh
 
 python-tests:
-	$(CARGO) build
-	$(CARGO) build --release
+	$(CARGO) build --workspace
+	$(CARGO) build --release --workspace
 	SQN_MICROPYTHON=$(CURDIR)/$(MICROPYTHON_BIN) python3 -m pytest -q tests/python
 
 # Reported figures, not tests (README "Performance" and "On the board").

@@ -10,8 +10,8 @@ The same module name and calls as the field updater, on both sides of the cable:
       import sqnsupgrade
       sqnsupgrade.run('/dev/ttyUSB0', 'CATM1-41065.dup')
 
-On CPython every call is carried out by the Rust engine in ``libsqnsupgrade.so`` (built by
-``cargo build --release``), loaded with ctypes; this file only converts the arguments,
+On CPython every call is carried out by the Rust engine in ``libsqnsupgrade_host.so`` (built by
+``cargo build --release --workspace``), loaded with ctypes; this file only converts the arguments,
 prints what the library reports and returns the results.
 
 MicroPython API (the board; ``port=`` a device path on the unix port, ``uart=`` a ready
@@ -73,7 +73,7 @@ fc=False, force_fff=False, bootrom=None)``
     ``modem``, ``next`` (the failure lines, '' on success).
 
 The library is found, in this order: the path in the environment variable
-SQNSUPGRADE_LIB; ``libsqnsupgrade.so`` next to this file; ``target/release`` then
+SQNSUPGRADE_LIB; ``libsqnsupgrade_host.so`` next to this file; ``target/release`` then
 ``target/debug`` of the repository this file is in.
 """
 
@@ -454,7 +454,7 @@ else:
             return [env]
         here = os.path.dirname(os.path.abspath(__file__))
         repo = os.path.dirname(here)
-        names = ["libsqnsupgrade.so", "libsqnsupgrade.dylib"]
+        names = ["libsqnsupgrade_host.so", "libsqnsupgrade_host.dylib"]
         folders = [
             here,
             os.path.join(repo, "target", "release"),
@@ -470,8 +470,8 @@ else:
         else:
             raise ImportError(
                 "sqnsupgrade: the updater library was not found (looked for: %s). "
-                "Build it with `cargo build --release` in the sqnsupgrade folder, "
-                "or set SQNSUPGRADE_LIB to the path of libsqnsupgrade.so." % ", ".join(tried)
+                "Build it with `cargo build --release --workspace` in the sqnsupgrade folder, "
+                "or set SQNSUPGRADE_LIB to the path of libsqnsupgrade_host.so." % ", ".join(tried)
             )
         try:
             lib = ctypes.CDLL(path)
@@ -486,7 +486,7 @@ else:
         if abi != _ABI_VERSION:
             raise ImportError(
                 "sqnsupgrade: %s has ABI version %d, this module needs %d: "
-                "rebuild it (cargo build --release) or use the matching sqnsupgrade.py"
+                "rebuild it (cargo build --release --workspace) or use the matching sqnsupgrade.py"
                 % (path, abi, _ABI_VERSION)
             )
         lib.sqn_host_version.restype = ctypes.c_char_p

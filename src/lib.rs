@@ -6,8 +6,10 @@
 //!
 //! The engine is `no_std` and allocates nothing: the platform hands it small traits
 //! ([`hal`]) for the serial link, the clock, the image, a cancel check and an event sink,
-//! and a buffer for one block. Around it live the host side (feature `host`: a tty link,
-//! the `sqnsupgrade` CLI, the `sqnsim` modem simulator) and the MicroPython module.
+//! and a workspace for one call. Around it live the MicroPython module (feature
+//! `micropython`, [`mpy`]), and, in their own workspace members, the host side (`host/`:
+//! serial ports, the `sqnsupgrade` CLI, the CPython library) and the modem simulator
+//! (`sim/`).
 //!
 //! Modules, one concern each:
 //! - [`stp`]: STP frames and the host-side session (the wire, binary part);
@@ -35,11 +37,6 @@ pub mod stp;
 pub mod text;
 pub mod updater;
 pub mod version;
-
-#[cfg(feature = "host")]
-pub mod capi;
-#[cfg(feature = "host")]
-pub mod host;
 
 #[cfg(feature = "micropython")]
 pub mod mpy;

@@ -1,6 +1,6 @@
 """The CPython shim (python_shim/sqnsupgrade.py) against the modem simulator.
 
-The shim drives the Rust engine in target/debug/libsqnsupgrade.so (built by `cargo build`,
+The shim drives the Rust engine in target/debug/libsqnsupgrade_host.so (built by `cargo build`,
 run here when missing) through ctypes; the simulator is target/debug/sqnsim, started as
 tests/common/mod.rs starts it (first stdout line JSON with pty and record, SIGTERM to stop,
 its log in RECORD/log.json).
@@ -20,7 +20,7 @@ import pytest
 import simtools
 from simtools import REPO, SIM, Sim, last_transfer_bytes
 
-LIB = REPO / "target" / "debug" / "libsqnsupgrade.so"
+LIB = REPO / "target" / "debug" / "libsqnsupgrade_host.so"
 SHIM_DIR = REPO / "python_shim"
 FFF_LIMIT = 4 * 1024 * 1024
 
@@ -28,7 +28,7 @@ FFF_LIMIT = 4 * 1024 * 1024
 def _build():
     if SIM.exists() and LIB.exists():
         return
-    done = subprocess.run(["cargo", "build"], cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run(["cargo", "build", "--workspace"], cwd=REPO, capture_output=True, text=True)
     if done.returncode != 0 or not (SIM.exists() and LIB.exists()):
         pytest.fail("cargo build failed:\n" + done.stderr[-3000:])
 
@@ -311,7 +311,7 @@ def test_ctrl_c_cancels_and_next_continues(shim, start_sim, tmp_path, capsys, mo
 
 
 def test_missing_library_says_how_to_build_it(tmp_path):
-    env = dict(os.environ, SQNSUPGRADE_LIB=str(tmp_path / "libsqnsupgrade.so"))
+    env = dict(os.environ, SQNSUPGRADE_LIB=str(tmp_path / "libsqnsupgrade_host.so"))
     done = subprocess.run(
         [sys.executable, "-c", "import sqnsupgrade"],
         cwd=SHIM_DIR,

@@ -2,11 +2,8 @@
 //! simulator's pty) as the engine's [`Link`]: raw termios, any standard baud rate up to
 //! 4 Mbaud, reads with a deadline through `poll`.
 
-use std::format;
-use std::prelude::rust_2021::*;
-
-use crate::error::Error;
-use crate::hal::Link;
+use sqnsupgrade::error::Error;
+use sqnsupgrade::hal::Link;
 use std::ffi::CString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -117,7 +114,7 @@ impl Tty {
             if err.kind() != io::ErrorKind::Interrupted {
                 return Err(err);
             }
-            if crate::host::cancel_requested() {
+            if crate::cancel_requested() {
                 return Ok(false);
             }
         }

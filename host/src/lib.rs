@@ -1,16 +1,16 @@
-//! The host side (feature `host`, std): the engine's traits on a computer, used by the
-//! `sqnsupgrade` CLI and the tests: a tty link ([`tty::Tty`]), files as images
-//! ([`FileImage`]), the system clock, Ctrl-C, and a console that prints what users know.
+//! sqnsupgrade on a computer: the engine's traits over a serial port, files, the system
+//! clock and Ctrl-C ([`tty::Tty`], [`FileImage`], [`StdClock`], [`CtrlC`]), a console that
+//! prints what users know, the `sqnsupgrade` CLI (`src/main.rs`) and the C API the CPython
+//! shim loads ([`capi`]).
 
+pub mod capi;
 pub mod tty;
 
-use std::prelude::rust_2021::*;
-
-use crate::console::TextOut;
-use crate::error::{Error, FileProblem, FileRole};
-use crate::hal::{Cancel, Clock, Hal, ImageSource};
-use crate::state::State;
-use crate::updater::{Failure, Outcome, Updater};
+use sqnsupgrade::console::TextOut;
+use sqnsupgrade::error::{Error, FileProblem, FileRole};
+use sqnsupgrade::hal::{Cancel, Clock, Hal, ImageSource};
+use sqnsupgrade::state::State;
+use sqnsupgrade::updater::{Failure, Outcome, Updater};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};

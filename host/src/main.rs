@@ -4,13 +4,13 @@
 
 use clap::{Parser, Subcommand};
 use sqnsupgrade::console::Console;
-use sqnsupgrade::host::tty::Tty;
-use sqnsupgrade::host::{self, state_line, CtrlC, FileImage, StdClock, Stdout};
 use sqnsupgrade::stp::{StpConfig, MAX_BLOCK_SIZE};
 use sqnsupgrade::updater::FAST_BAUD;
 use sqnsupgrade::{
     Error, Failure, FileRole, Hal, MethodChoice, Next, Options, Parts, Updater, Workspace,
 };
+use sqnsupgrade_host::tty::Tty;
+use sqnsupgrade_host::{self as host, state_line, CtrlC, FileImage, StdClock, Stdout};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitCode, Stdio};

@@ -39,18 +39,17 @@
 //! cleared when an operation starts, so a caller racing with the start should call
 //! [`sqn_host_cancel`] again until the operation has returned.
 
-use std::format;
-use std::prelude::rust_2021::*;
-
-use crate::error::{Error, FileRole};
-use crate::hal::{Cancel, Clock, Event, Events, Hal, Parts, Stage};
-use crate::host::tty::Tty;
-use crate::host::{self, is_upgdiff, state_line, StdClock};
-use crate::state::State;
-use crate::stp::{StpConfig, FIELD_BLOCK_SIZE, MAX_BLOCK_SIZE};
-use crate::updater::{Failure, Method, MethodChoice, Next, Options, Updater, Workspace, FAST_BAUD};
-use crate::version::Versions;
+use crate::tty::Tty;
+use crate::{is_upgdiff, state_line, StdClock};
 use core::ffi::{c_char, c_void, CStr};
+use sqnsupgrade::error::{Error, FileRole};
+use sqnsupgrade::hal::{Cancel, Clock, Event, Events, Hal, Parts, Stage};
+use sqnsupgrade::state::State;
+use sqnsupgrade::stp::{StpConfig, FIELD_BLOCK_SIZE, MAX_BLOCK_SIZE};
+use sqnsupgrade::updater::{
+    Failure, Method, MethodChoice, Next, Options, Updater, Workspace, FAST_BAUD,
+};
+use sqnsupgrade::version::Versions;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -199,7 +198,7 @@ static CANCEL: AtomicBool = AtomicBool::new(false);
 static BUSY: AtomicBool = AtomicBool::new(false);
 
 fn cancelled() -> bool {
-    CANCEL.load(Ordering::SeqCst) || crate::host::cancel_requested()
+    CANCEL.load(Ordering::SeqCst) || crate::cancel_requested()
 }
 
 /// The cancel check: [`sqn_host_cancel`] (or the CLI's Ctrl-C flag, if a program set it).
@@ -679,7 +678,7 @@ fn run_update<H: Hal>(
     elf: Option<&str>,
     bootrom: Option<&str>,
 ) -> Result<Option<String>, Failure> {
-    let outcome = host::run_files(updater, firmware, elf, bootrom)?;
+    let outcome = crate::run_files(updater, firmware, elf, bootrom)?;
     report.state_before = Some(outcome.state_before);
     report.state_after = outcome.state_after;
     report.modem_changed = true;
@@ -691,7 +690,7 @@ fn run_update<H: Hal>(
     report.elapsed_ms = outcome.elapsed_ms.max(1);
     report.build_before = outcome.before.software_build;
     report.take_versions(&outcome.after, outcome.imei.as_ref());
-    Ok(Some(host::done_line(&outcome)))
+    Ok(Some(crate::done_line(&outcome)))
 }
 
 /// Releases the one-operation-at-a-time flag when dropped.

@@ -24,6 +24,18 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
+/// The simulator binary, built by `cargo build --workspace` next to the CLI (it belongs
+/// to the `sqnsim` member, so cargo does not build it for this package's tests).
+pub fn sim_exe() -> PathBuf {
+    let exe = Path::new(env!("CARGO_BIN_EXE_sqnsupgrade")).with_file_name("sqnsim");
+    assert!(
+        exe.exists(),
+        "{} is missing: run `cargo build --workspace` first",
+        exe.display()
+    );
+    exe
+}
+
 /// A running simulator.
 pub struct Sim {
     child: Child,
@@ -37,7 +49,7 @@ impl Sim {
     /// Starts `sqnsim` with `args` (plus a record folder).
     pub fn start(args: &[&str]) -> Sim {
         let record = temp_dir("sim");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sqnsim"))
+        let mut child = Command::new(sim_exe())
             .args(args)
             .arg("--record")
             .arg(&record)
@@ -128,7 +140,7 @@ pub fn cli(port: &str, args: &[&str]) -> Run {
 /// length size − 46, the description, pseudo-random bytes.
 pub fn make_dup(dir: &Path, name: &str, size: usize, description: &str) -> PathBuf {
     let path = dir.join(name);
-    let status = Command::new(env!("CARGO_BIN_EXE_sqnsim"))
+    let status = Command::new(sim_exe())
         .arg("--write-image")
         .arg(&path)
         .args([
