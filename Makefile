@@ -38,13 +38,13 @@ lint:
 lint-micropython: micropython
 	MICROPY_DIR=$(MICROPY_DIR) SQN_BINDGEN_FLAGS="-I$(MICROPY_DIR) -I$(MICROPY_DIR)/ports/unix \
 	  -I$(MICROPY_DIR)/ports/unix/$(MICROPY_BUILD) -I$(MICROPY_DIR)/ports/unix/variants/standard" \
-	  $(CARGO) clippy --release --target-dir build/lint --no-default-features --features micropython \
+	  $(CARGO) clippy -p sqnsupgrade --release --target-dir build/lint --no-default-features --features micropython \
 	  --lib -- -D warnings
 
 # The engine alone: no std, no allocator (rlib, staticlib and cdylib of the bare core), in
 # its own target dir so that target/release keeps the host libraries users load.
 no-std:
-	$(CARGO) build --release --no-default-features --lib --target-dir build/no-std
+	$(CARGO) build -p sqnsupgrade --release --no-default-features --lib --target-dir build/no-std
 
 unit-and-e2e:
 	$(CARGO) build --workspace

@@ -1,4 +1,10 @@
-//! Build script. With the `micropython` feature, bindgen runs over MicroPython's own
+//! Build script.
+//!
+//! Always: the message catalogue `src/messages.txt` becomes `$OUT_DIR/messages.rs` (the
+//! `Msg` enum, a dictionary of frequent words and the compressed texts; see
+//! `src/msg.rs`).
+//!
+//! With the `micropython` feature, bindgen runs over MicroPython's own
 //! headers (the tree in `MICROPY_DIR`, with the port's flags in `SQN_BINDGEN_FLAGS`, as
 //! `mpy_glue/micropython.mk` passes them) and over `mpy_glue/sqn_glue.h`, producing the
 //! `micropython-sys`-style bindings of `src/mpy/`. Without the feature it does nothing.
@@ -11,8 +17,157 @@
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    messages::generate();
     #[cfg(feature = "micropython")]
     micropython::generate();
+}
+
+/// The message catalogue, compressed: bytes 0x20..0x7e are themselves, 0x01 is the next
+/// argument, 0x80 + i is word i of a dictionary chosen here (the 128 tokens, a word with
+/// the space before it or not, that save the most bytes).
+mod messages {
+    use std::collections::BTreeMap;
+    use std::env;
+    use std::fmt::Write as _;
+    use std::path::PathBuf;
+
+    const ARG: u8 = 0x01;
+    const DICT_MAX: usize = 128;
+
+    /// ` word`, `word`, or one other character: how texts are cut into tokens.
+    fn tokens(text: &str) -> Vec<&str> {
+        let b = text.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            let start = i;
+            if b[i] == b' ' {
+                i += 1;
+            }
+            let word_start = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'\'' || b[i] == b'_') {
+                i += 1;
+            }
+            if i == word_start {
+                i = (start + 1).max(i);
+                if i == word_start && i < b.len() {
+                    i += 1;
+                }
+            }
+            out.push(&text[start..i]);
+        }
+        out
+    }
+
+    fn camel(name: &str) -> String {
+        name.split('_')
+            .map(|w| {
+                let mut c = w.chars();
+                match c.next() {
+                    Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                    None => String::new(),
+                }
+            })
+            .collect()
+    }
+
+    pub fn generate() {
+        let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
+        let src = root.join("src").join("messages.txt");
+        println!("cargo:rerun-if-changed={}", src.display());
+        let text = std::fs::read_to_string(&src).unwrap();
+        let mut entries: Vec<(String, String)> = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (name, msg) = line
+                .split_once(" | ")
+                .unwrap_or_else(|| panic!("messages.txt:{}: expected `name | text`", n + 1));
+            let msg = msg.trim();
+            assert!(
+                msg.bytes().all(|b| (0x20..0x7f).contains(&b)),
+                "messages.txt:{}: ASCII only",
+                n + 1
+            );
+            entries.push((name.trim().to_string(), msg.replace("{}", "\u{1}")));
+        }
+        // The dictionary: tokens of two or more bytes, by bytes saved.
+        let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+        for (_, msg) in &entries {
+            for t in tokens(msg) {
+                if t.len() >= 2 && !t.contains('\u{1}') {
+                    *count.entry(t).or_default() += 1;
+                }
+            }
+        }
+        let mut ranked: Vec<(&str, usize)> = count
+            .into_iter()
+            .map(|(t, c)| (t, (t.len() - 1) * c))
+            .filter(|&(t, saved)| saved > t.len() + 2)
+            .collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let dict: Vec<&str> = ranked.iter().take(DICT_MAX).map(|&(t, _)| t).collect();
+        let index: BTreeMap<&str, usize> = dict.iter().enumerate().map(|(i, t)| (*t, i)).collect();
+        let mut bytes: Vec<u8> = Vec::new();
+        let mut offsets: Vec<usize> = vec![0];
+        for (_, msg) in &entries {
+            for t in tokens(msg) {
+                match index.get(t) {
+                    Some(&i) => bytes.push(0x80 + i as u8),
+                    None if t == "\u{1}" => bytes.push(ARG),
+                    None => bytes.extend(t.bytes().map(|b| if b == 1 { ARG } else { b })),
+                }
+            }
+            offsets.push(bytes.len());
+        }
+        let mut dict_bytes = String::new();
+        for t in &dict {
+            dict_bytes.push_str(t);
+        }
+        let mut out = String::new();
+        out.push_str("/// One sentence of `src/messages.txt`.\n#[derive(Debug, Clone, Copy, PartialEq, Eq)]\n#[allow(missing_docs)]\n#[repr(u16)]\npub enum Msg {\n");
+        for (name, _) in &entries {
+            let _ = writeln!(out, "    {},", camel(name));
+        }
+        out.push_str("}\n\n");
+        let _ = writeln!(
+            out,
+            "/// The dictionary's words, one after the other.\nstatic DICT: &str = {:?};",
+            dict_bytes
+        );
+        let dict_lens: Vec<u8> = dict.iter().map(|t| t.len() as u8).collect();
+        let _ = writeln!(
+            out,
+            "/// The length of each word of [`DICT`].\nstatic DICT_LEN: [u8; {}] = {:?};",
+            dict_lens.len(),
+            dict_lens
+        );
+        let _ = writeln!(
+            out,
+            "/// The compressed sentences.\nstatic TEXT: [u8; {}] = {:?};",
+            bytes.len(),
+            bytes
+        );
+        let lens: Vec<u8> = offsets
+            .windows(2)
+            .map(|w| u8::try_from(w[1] - w[0]).expect("a message longer than 255 bytes"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "/// The length of each sentence in [`TEXT`].\nstatic TEXT_LEN: [u8; {}] = {:?};",
+            lens.len(),
+            lens
+        );
+        let _ = writeln!(
+            out,
+            "/// Bytes of the catalogue as written, for the tests.\n#[cfg(test)]\nconst PLAIN_BYTES: usize = {};",
+            entries.iter().map(|(_, m)| m.len()).sum::<usize>()
+        );
+        let dest = PathBuf::from(env::var("OUT_DIR").unwrap()).join("messages.rs");
+        std::fs::write(dest, out).unwrap();
+    }
 }
 
 #[cfg(feature = "micropython")]

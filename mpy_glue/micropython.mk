@@ -91,7 +91,7 @@ $(SQN_RUST_LIB): $(HEADER_BUILD)/qstrdefs.generated.h $(HEADER_BUILD)/root_point
 			$(call sqn_sh_quote,SQN_RUST_TARGET=$(call sqn_sh_quote,$(SQN_RUST_TARGET))) \
 			> $(SQN_BINDGEN_FLAGS_OUT).env)
 	$(Q)cd $(SQN_ROOT) && $(SQN_CARGO_ENV) MICROPY_DIR=$(abspath $(TOP)) SQN_BINDGEN_FLAGS='$(SQN_BINDGEN_FLAGS_SH)' \
-		$(SQN_CARGO) rustc --profile $(SQN_PROFILE) --lib --crate-type staticlib --no-default-features --features micropython \
+		$(SQN_CARGO) rustc -p sqnsupgrade --profile $(SQN_PROFILE) --lib --crate-type staticlib --no-default-features --features micropython \
 		--target-dir $(SQN_TARGET_DIR) $(if $(SQN_RUST_TARGET),--target $(SQN_RUST_TARGET),) $(SQN_CARGO_FLAGS) \
 		$(if $(strip $(SQN_RUSTC_FLAGS)),-- $(SQN_RUSTC_FLAGS),)
 

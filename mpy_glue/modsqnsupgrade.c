@@ -14,11 +14,12 @@
 //                 link.init(baudrate=..., ...), which is then called from here without
 //                 allocating (the UART of a board);
 //                 progress: callable(done, total) or None
-//       images    ((stream, size, name), (stream, size, name), (stream, size, name)) for the
-//                 firmware, updater.elf and the bootrom package; None where not given
-//                 (None, -errno, name) for a file that could not be opened
-//       options   (method, block_size, reply_timeout_ms, resume, verbose, ffh_mode, print, debug,
-//                  baudrate)
+//       images    ((stream, size, name, is_path), ...) for the firmware, updater.elf and the
+//                 bootrom package; None where not given; (None, -errno, name, True) for a
+//                 file that could not be opened
+//       options   (method, block_size, reply_timeout_s, resume, verbose, ffh_mode, print,
+//                  debug, baudrate, allow_truncated, port): port is the name given with
+//                  port= (for the command that continues) or None
 //     Calling it allocates nothing on the MicroPython heap (it works under heap_lock()),
 //     as long as the callables given allocate nothing.
 //     An exception raised inside (by the link, an image stream, a callback, Ctrl-C) is
@@ -306,8 +307,9 @@ static void sqn_image(mp_obj_t spec, sqn_image_t *img) {
         return;
     }
     mp_obj_t *items;
-    mp_obj_get_array_fixed_n(spec, 3, &items);
+    mp_obj_get_array_fixed_n(spec, 4, &items);
     img->name = mp_obj_str_get_data(items[2], &img->name_len);
+    img->is_path = mp_obj_is_true(items[3]);
     mp_int_t size = mp_obj_get_int(items[1]);
     if (items[0] == mp_const_none) {
         // The file could not be opened: size carries -errno, the engine words the error.
@@ -368,16 +370,20 @@ static mp_obj_t sqn_call(size_t n_args, const mp_obj_t *args) {
     sqn_image(img[2], &req.bootrom);
 
     mp_obj_t *opt;
-    mp_obj_get_array_fixed_n(args[4], 9, &opt);
+    mp_obj_get_array_fixed_n(args[4], 11, &opt);
     req.method = (uint32_t)mp_obj_get_int(opt[0]);
     req.block_size = (uint32_t)mp_obj_get_int(opt[1]);
-    req.reply_timeout_ms = (uint32_t)mp_obj_get_int(opt[2]);
+    req.reply_timeout_s = (uint32_t)mp_obj_get_int(opt[2]);
     req.resume = mp_obj_is_true(opt[3]);
     req.verbose = mp_obj_is_true(opt[4]);
     req.ffh_mode = mp_obj_is_true(opt[5]);
     ctx.print = mp_obj_is_true(opt[6]);
     ctx.debug = mp_obj_is_true(opt[7]);
     req.baudrate = (uint32_t)mp_obj_get_int(opt[8]);
+    req.allow_truncated = mp_obj_is_true(opt[9]);
+    if (opt[10] != mp_const_none) {
+        req.port = mp_obj_str_get_data(opt[10], &req.port_len);
+    }
 
     int32_t status = sqn_rs_call(&ctx, &req, &sqn_last);
     if (ctx.exc != NULL) {
@@ -396,26 +402,29 @@ static mp_obj_t sqn_text(const char *s, size_t cap) {
     return mp_obj_new_str(s, n);
 }
 
-// (status, state_before, state_after, modem_changed, bytes_sent, elapsed_ms, build_before,
-//  build_after, imei, ue, lr, error, hint, next)
+// The record's values in the shim's key order: (status, command, state_before,
+// state_after, modem_changed, method, build_before, build_after, firmware, imei, bytes,
+// millis, error, hint, modem, next); numbers as the engine wrote them (-1 / 0 unknown).
 static mp_obj_t sqn_result(void) {
-    mp_obj_t items[14] = {
+    mp_obj_t items[16] = {
         MP_OBJ_NEW_SMALL_INT(sqn_last.status),
+        MP_OBJ_NEW_SMALL_INT(sqn_last.command),
         MP_OBJ_NEW_SMALL_INT(sqn_last.state_before),
         MP_OBJ_NEW_SMALL_INT(sqn_last.state_after),
         mp_obj_new_bool(sqn_last.modem_changed),
-        mp_obj_new_int_from_uint(sqn_last.bytes_sent),
-        mp_obj_new_int_from_uint(sqn_last.elapsed_ms),
+        MP_OBJ_NEW_SMALL_INT(sqn_last.method),
         mp_obj_new_int_from_uint(sqn_last.build_before),
         mp_obj_new_int_from_uint(sqn_last.build_after),
+        sqn_text(sqn_last.firmware, sizeof(sqn_last.firmware)),
         sqn_text(sqn_last.imei, sizeof(sqn_last.imei)),
-        sqn_text(sqn_last.ue, sizeof(sqn_last.ue)),
-        sqn_text(sqn_last.lr, sizeof(sqn_last.lr)),
+        mp_obj_new_int_from_uint(sqn_last.bytes),
+        mp_obj_new_int_from_uint(sqn_last.millis),
         sqn_text(sqn_last.error, sizeof(sqn_last.error)),
         sqn_text(sqn_last.hint, sizeof(sqn_last.hint)),
+        sqn_text(sqn_last.modem, sizeof(sqn_last.modem)),
         sqn_text(sqn_last.next, sizeof(sqn_last.next)),
     };
-    return mp_obj_new_tuple(14, items);
+    return mp_obj_new_tuple(16, items);
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(sqn_result_obj, sqn_result);
 

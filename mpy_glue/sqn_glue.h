@@ -58,6 +58,7 @@ typedef struct sqn_image {
     const char *name;  // the name the user gave (path), not NUL-terminated
     size_t name_len;
     int32_t open_error; // errno when the file could not be opened (stream is then NULL)
+    uint8_t is_path;   // 1: the user gave a path (the shim opened it); 0: a stream object
 } sqn_image_t;
 
 // The request, filled by the glue from Python's arguments.
@@ -68,28 +69,34 @@ typedef struct sqn_request {
     sqn_image_t bootrom;
     uint32_t method;           // 0 auto, 1 FFF, 2 ON_THE_FLY
     uint32_t block_size;       // 0 = the session's max transfer - 16
-    uint32_t reply_timeout_ms; // per STP reply
+    uint32_t reply_timeout_s;  // per STP reply
     uint8_t resume;
     uint8_t verbose;
     uint8_t ffh_mode;          // uart(ffh_mode=True)
+    uint8_t allow_truncated;   // flash a .dup shorter than its header announces
     uint32_t baudrate;         // the link's rate when the call starts
+    const char *port;          // port= as the user gave it (not NUL-terminated), or NULL
+    size_t port_len;
 } sqn_request_t;
 
-// The outcome, written by Rust into static memory owned by the glue.
+// The outcome, written by Rust into static memory owned by the glue: the fields of the
+// result record (src/report.rs), the same on every front end.
 typedef struct sqn_result {
     int32_t status;            // enum sqn_status
+    uint8_t command;           // enum sqn_op
+    uint8_t modem_changed;
+    uint8_t method;            // 0 none, 1 FFF, 2 ON_THE_FLY
     int32_t state_before;      // -1 unknown
     int32_t state_after;       // -1 unknown
-    uint8_t modem_changed;
-    uint32_t bytes_sent;
-    uint32_t elapsed_ms;
     uint32_t build_before;     // 0 unknown
     uint32_t build_after;      // 0 unknown
-    char imei[16];             // NUL-terminated, "" unknown
-    char ue[24];
-    char lr[32];
-    char error[320];
-    char hint[256];
+    uint32_t bytes;            // bytes the modem acknowledged
+    uint32_t millis;           // how long the call took
+    char firmware[32];         // the LR line, NUL-terminated, "" unknown
+    char imei[16];
+    char error[320];           // the failure lines, "" on success
+    char hint[320];
+    char modem[48];
     char next[320];
 } sqn_result_t;
 

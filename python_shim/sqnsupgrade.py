@@ -29,9 +29,8 @@ block_size=2016, size=None, name=None, progress=None)``
     too) ends the update cleanly and is raised again.
 ``info(verbose=False, debug=False, hangup=True, ...)``, ``state(...)`` → 0-4 or None,
 ``imei(...)``, ``load(mfile, ...)``, ``uart(ffh_mode=False, mfile=None, color=0x050505,
-...)`` (prepare, then mirror mode), ``last_result()`` → dict: ok, status, state_before,
-state_after, modem_changed, bytes_sent, seconds, elapsed_ms, build_before, build_after,
-imei, ue, lr, error, hint, next.
+...)`` (prepare, then mirror mode), ``last_result()`` → dict with the same keys as on
+a computer (below).
 ``Updater(port=, uart=, progress=, quiet=)``: ``prepare(ffile, ...)`` then ``go()``: the
 call that allocates nothing, for use under ``micropython.heap_lock()``.
 
@@ -91,15 +90,7 @@ if _MICROPYTHON:
     VERSION = "0.1.0"
 
     _OP_RUN, _OP_INFO, _OP_STATE, _OP_LOAD, _OP_MIRROR = 1, 2, 3, 4, 5
-    _METHOD_AUTO, _METHOD_FFF, _METHOD_ON_THE_FLY = 0, 1, 2
     _STATUS = {0: "ok", 1: "modem failure", 2: "bad input", 3: "busy", 130: "cancelled"}
-    _STATE_NAMES = {
-        0: "recovery mode (FFH)",
-        1: "mTools mode (FFH, updater loaded)",
-        2: "application mode (FFF)",
-        3: "updater mode",
-        4: "upgrade mode",
-    }
     # (TX, RX, RTS, CTS) of the modem UART, as machine.UART(1, pins=...) takes them.
     _PINS = {
         "GPy": ("P5", "P98", "P7", "P99"),
@@ -190,22 +181,23 @@ if _MICROPYTHON:
             pass  # the engine will say the file is missing, with the SD hint
 
     def _image(spec, size=None, name=None):
-        """(stream, size, name) for the engine; (None, -errno, name) for a file that fails."""
+        """(stream, size, name, is_path) for the engine; (None, -errno, name, True) for a
+        file that cannot be opened (the engine words the error)."""
         if spec is None:
             return None
         if isinstance(spec, str):
             _mount_sd_for(spec)
             try:
                 size = os.stat(spec)[6]
-                return (open(spec, "rb"), size, spec)
+                return (open(spec, "rb"), size, spec, True)
             except OSError as e:
                 code = e.args[0] if e.args and isinstance(e.args[0], int) else 5
-                return (None, -code, spec)
+                return (None, -code, spec, True)
         if size is None:
             size = getattr(spec, "size", None)
         if size is None:
             raise ValueError("a stream needs its size: pass size=")
-        return (spec, size, name or "")
+        return (spec, size, name or "", False)
 
 
     def _welcome():
@@ -217,32 +209,32 @@ if _MICROPYTHON:
         except Exception:
             pass
 
-    def _result_dict():
-        r = _native.result()
-        keys = (
-            "status", "state_before", "state_after", "modem_changed", "bytes_sent",
-            "elapsed_ms", "build_before", "build_after", "imei", "ue", "lr", "error",
-            "hint", "next",
-        )
-        d = {}
-        for k, v in zip(keys, r):
-            d[k] = v
-        for k in ("state_before", "state_after"):
-            if d[k] < 0:
-                d[k] = None
-        d["ok"] = d["status"] == 0
-        d["seconds"] = d["elapsed_ms"] / 1000
-        return d
+    _COMMANDS = {1: "run", 2: "info", 3: "state", 4: "load", 5: "uart"}
+    _METHODS = {1: "FFF", 2: "ON_THE_FLY"}
 
-    def _report_failure(d):
-        print("error: " + d["error"])
-        print("hint: " + d["hint"])
-        if d["modem_changed"]:
-            s = d["state_after"]
-            print("modem: %s" % ("%d %s" % (s, _STATE_NAMES.get(s, "")) if s is not None else "unknown"))
-        else:
-            print("modem: not changed")
-        print("next: " + d["next"])
+    def _result_dict():
+        # The engine's record, with the same keys as on a computer.
+        (status, command, before, after, changed, method, build_before, build_after,
+         firmware, imei, nbytes, millis, error, hint, modem, nxt) = _native.result()
+        return {
+            "ok": status == 0,
+            "status": status,
+            "command": _COMMANDS.get(command),
+            "state_before": before if before >= 0 else None,
+            "state_after": after if after >= 0 else None,
+            "modem_changed": changed,
+            "method": _METHODS.get(method),
+            "build_before": build_before or None,
+            "build_after": build_after or None,
+            "firmware": firmware,
+            "imei": imei,
+            "bytes": nbytes,
+            "seconds": millis / 1000,
+            "error": error,
+            "hint": hint,
+            "modem": modem,
+            "next": nxt,
+        }
 
     def _reconnect_lte():
         # Give the modem UART back to the LTE driver, where the firmware has that call.
@@ -265,6 +257,7 @@ if _MICROPYTHON:
         def __init__(self, port=None, uart=None, baudrate=921600, debug=False,
                      verbose=False, progress=None, quiet=False):
             self.link = _link(port, uart, baudrate)
+            self._port = port
             self._baudrate = baudrate
             self._callbacks = (self.link.baud, progress)
             self._quiet = quiet
@@ -273,24 +266,31 @@ if _MICROPYTHON:
             self._images = (None, None, None)
             self._opened = []
             self._op = _OP_STATE
-            self._opts = self._options(_METHOD_AUTO, 2016, 0, False, False)
+            self._opts = self._options(0, 2016, 0, False, False, False)
 
-        def _options(self, method, block_size, reply_timeout_ms, resume, ffh_mode):
-            return (method, block_size, reply_timeout_ms, resume, self._verbose, ffh_mode,
-                    not self._quiet, self._debug, self._baudrate)
+        def _options(self, method, block_size, reply_timeout, resume, ffh_mode,
+                     allow_truncated):
+            return (method, block_size, reply_timeout, resume, self._verbose, ffh_mode,
+                    not self._quiet, self._debug, self._baudrate, allow_truncated,
+                    self._port)
 
         def prepare(self, ffile=None, mfile=None, bootrom=None, op=_OP_RUN, size=None,
                     name=None, load_fff=True, force_fff=False, resume=False,
-                    block_size=2016, reply_timeout_ms=0, ffh_mode=False):
-            """Opens the files (or takes the streams) and builds the engine's arguments."""
-            method = _METHOD_FFF if force_fff else (_METHOD_AUTO if load_fff else _METHOD_ON_THE_FLY)
+                    block_size=2016, reply_timeout=0, ffh_mode=False,
+                    allow_truncated=False):
+            """Opens the files (or takes the streams) and builds the engine's arguments.
+            The engine checks every option (``block_size=None`` is the session's max)."""
+            # The user's two flags as given (1: force_fff, 2: not load_fff): the engine
+            # decides, and refuses both at once.
+            method = (1 if force_fff else 0) | (0 if load_fff else 2)
             self._images = (_image(ffile, size, name), _image(mfile), _image(bootrom))
             self._opened = [
                 img[0] for img, spec in zip(self._images, (ffile, mfile, bootrom))
                 if isinstance(spec, str) and img[0] is not None
             ]
             self._op = op
-            self._opts = self._options(method, block_size or 0, reply_timeout_ms, resume, ffh_mode)
+            self._opts = self._options(method, 0 if block_size is None else block_size,
+                                       reply_timeout, resume, ffh_mode, allow_truncated)
 
         def go(self):
             """Runs the prepared operation; returns the status. Allocates nothing."""
@@ -314,9 +314,13 @@ if _MICROPYTHON:
                 _reconnect_lte()
         return status, _result_dict()
 
+    # On failure the engine itself prints the four lines (error, hint, modem, next),
+    # Ctrl-C included; these functions only return what it decided.
+
     def run(ffile, mfile=None, baudrate=921600, verbose=False, debug=False, load_fff=True,
             hangup=True, force_fff=False, port=None, uart=None, bootrom=None, resume=False,
-            block_size=2016, size=None, name=None, progress=None):
+            block_size=2016, size=None, name=None, progress=None, allow_truncated=False,
+            reply_timeout=0):
         """Updates the modem with ``ffile`` (a path, or a stream with ``size=``).
 
         ``mfile`` is updater.elf (recovery mode), ``bootrom`` the bootrom package
@@ -326,17 +330,14 @@ if _MICROPYTHON:
         status, d = _call(_OP_RUN, port, uart, baudrate, debug, verbose, hangup, ffile=ffile,
                           mfile=mfile, bootrom=bootrom, size=size, name=name,
                           load_fff=load_fff, force_fff=force_fff, resume=resume,
-                          block_size=block_size, progress=progress)
-        if status != 0:
-            _report_failure(d)
+                          block_size=block_size, progress=progress,
+                          allow_truncated=allow_truncated, reply_timeout=reply_timeout)
         return status == 0
 
     def info(verbose=False, debug=False, hangup=True, port=None, uart=None, baudrate=921600):
         """Prints the modem's state, and in application mode its versions and IMEI."""
         _welcome()
         status, d = _call(_OP_INFO, port, uart, baudrate, debug, verbose, hangup)
-        if status != 0:
-            _report_failure(d)
         return status == 0
 
     def state(port=None, uart=None, baudrate=921600, debug=False, hangup=True):
@@ -360,8 +361,6 @@ if _MICROPYTHON:
         """Loads updater.elf into a modem in recovery mode (it goes to mTools mode)."""
         _welcome()
         status, d = _call(_OP_LOAD, port, uart, baudrate, debug, verbose, hangup, mfile=mfile)
-        if status != 0:
-            _report_failure(d)
         return status == 0
 
     def uart(ffh_mode=False, mfile=None, color=0x050505, verbose=False, debug=False,
@@ -372,7 +371,6 @@ if _MICROPYTHON:
         status, d = _call(_OP_MIRROR, port, uart, baudrate, debug, verbose, False,
                           mfile=mfile, ffh_mode=ffh_mode)
         if status != 0:
-            _report_failure(d)
             return False
         try:
             import pycom
@@ -387,9 +385,10 @@ if _MICROPYTHON:
         return True
 
     def last_result():
-        """The outcome of the last call, as a dict: ok, status, state_before, state_after
-        (0-4 or None), modem_changed, bytes_sent, seconds, elapsed_ms, build_before,
-        build_after, imei, ue, lr, error, hint, next."""
+        """The outcome of the last call, as a dict with the same keys as on a computer:
+        ok, status, command, state_before, state_after (0-4 or None), modem_changed,
+        method, build_before, build_after, firmware, imei, bytes, seconds, error, hint,
+        modem, next."""
         return _result_dict()
 
 else:
@@ -399,18 +398,9 @@ else:
 
     # ----- the C ABI (src/capi.rs) ----------------------------------------------------
 
-    _ABI_VERSION = 1
+    _ABI_VERSION = 2
 
-    _EVENT_MESSAGE = 1
-    _EVENT_DEBUG = 2
-    _EVENT_TRANSFER_START = 3
-    _EVENT_PROGRESS = 4
-    _EVENT_TRANSFER_END = 5
-    _EVENT_TICK = 6
-
-    _METHOD_AUTO = 0
-    _METHOD_FFF = 1
-    _METHOD_ON_THE_FLY = 2
+    _EVENT_TEXT = 9  # console text rendered by the library: printed as it is
 
     _METHOD_NAMES = {1: "FFF", 2: "ON_THE_FLY"}
 
@@ -423,6 +413,7 @@ else:
             ("verbose", ctypes.c_uint8),
             ("debug", ctypes.c_uint8),
             ("flow_control", ctypes.c_uint8),
+            ("allow_truncated", ctypes.c_uint8),
         ]
 
     class _Outcome(ctypes.Structure):
@@ -516,63 +507,6 @@ else:
 
     # ----- printing what the library reports --------------------------------------------
 
-    _BAR_WIDTH = 40
-
-    class _Printer:
-        """Prints the library's events as the field updater did: messages (left open, so
-        the dots of a following wait join them) and a progress bar drawn left to right."""
-
-        def __init__(self):
-            self.open_line = False
-            self.total = 0
-            self.drawn = 0
-
-        def _write(self, text):
-            out = sys.stdout
-            out.write(text)
-            out.flush()
-
-        def close_line(self):
-            if self.open_line:
-                self._write("\n")
-                self.open_line = False
-
-        def _bar(self, done):
-            filled = _BAR_WIDTH if self.total == 0 else done * _BAR_WIDTH // self.total
-            filled = min(filled, _BAR_WIDTH)
-            if filled > self.drawn:
-                self._write("#" * (filled - self.drawn))
-                self.drawn = filled
-
-        def event(self, kind, text, done, total):
-            if kind == _EVENT_MESSAGE:
-                self.close_line()
-                self._write(text)
-                self.open_line = True
-            elif kind == _EVENT_DEBUG:
-                self.close_line()
-                self._write("[debug] %s\n" % text)
-            elif kind == _EVENT_TRANSFER_START:
-                self.close_line()
-                self.total = total
-                self.drawn = 0
-                self._write(text + ": [")
-                self.open_line = True
-            elif kind == _EVENT_PROGRESS:
-                self.total = total
-                self._bar(done)
-            elif kind == _EVENT_TRANSFER_END:
-                self._bar(self.total)
-                self._write("] 100%\n")
-                self.open_line = False
-            elif kind == _EVENT_TICK:
-                self._write(".")
-                self.open_line = True
-            # Stage events (and any later kinds) are not printed.
-
-        def line(self, text):
-            self.close_line()
-            self._write(text + "\n")
 
     # ----- calling the library ----------------------------------------------------------
 
@@ -595,11 +529,15 @@ else:
         the main thread) can cancel it: sqn_host_cancel(), wait for the call to return,
         print the failure it reports, then re-raise KeyboardInterrupt."""
         global _last
-        printer = _Printer()
 
         def sink(_user, kind, text, done, total):
+            # The library renders everything users read (the same text as the CLI's and
+            # the board's, failure lines included); this only writes it.
+            if kind != _EVENT_TEXT:
+                return
             try:
-                printer.event(kind, _text(text or b""), done, total)
+                sys.stdout.write(_text(text or b""))
+                sys.stdout.flush()
             except Exception:  # a broken stdout must not break the update
                 pass
 
@@ -634,7 +572,6 @@ else:
                 # Repeated until the call returns: the library clears the flag when an
                 # operation starts, so an early Ctrl-C is not lost.
                 _lib.sqn_host_cancel()
-        printer.close_line()
         code = status[0] if status else outcome.status
         result = {
             "ok": code == 0,
@@ -656,22 +593,21 @@ else:
             "next": _text(outcome.next),
         }
         _last = result
-        if code != 0:
-            for key in ("error", "hint", "modem", "next"):
-                if result[key]:
-                    printer.line("%s: %s" % (key, result[key]))
         if interrupted:
             raise KeyboardInterrupt
         return result
 
-    def _options(method=_METHOD_AUTO, resume=False, verbose=False, debug=False, fc=False):
+    def _options(force_fff=False, load_fff=True, resume=False, verbose=False, debug=False,
+                 fc=False, allow_truncated=False):
         options = _Options()
         _lib.sqn_host_options_default(ctypes.byref(options))
-        options.method = method
+        # The user's flags as given; the library decides (and refuses both at once).
+        options.method = (1 if force_fff else 0) | (0 if load_fff else 2)
         options.resume = 1 if resume else 0
         options.verbose = 1 if verbose else 0
         options.debug = 1 if debug else 0
         options.flow_control = 1 if fc else 0
+        options.allow_truncated = 1 if allow_truncated else 0
         return options
 
     # ----- the public API ---------------------------------------------------------------
@@ -687,17 +623,12 @@ else:
         fc=False,
         force_fff=False,
         bootrom=None,
+        allow_truncated=False,
     ):
         """Updates the modem behind ``port`` with ``ffile``; True on success (see the
         module's docstring for every argument)."""
-        if force_fff:
-            method = _METHOD_FFF
-        elif not load_fff:
-            method = _METHOD_ON_THE_FLY
-        else:
-            method = _METHOD_AUTO
         print("<<< Welcome to the SQN3330 firmware updater [%s] >>>" % VERSION)
-        options = _options(method, resume, verbose, debug, fc)
+        options = _options(force_fff, load_fff, resume, verbose, debug, fc, allow_truncated)
         args = (_path(port), _path(ffile), _path(mfile), _path(bootrom))
         return _call("run", _lib.sqn_host_run, args, options)["ok"]
 

@@ -48,7 +48,7 @@ build_lib() { # target, extra cargo flags...
     fi
     # shellcheck disable=SC2086
     (cd "$REPO" && env $SQN_CARGO_ENV MICROPY_DIR="$MICROPY_DIR" SQN_BINDGEN_FLAGS="$BINDGEN_FLAGS" \
-        $SQN_CARGO rustc --profile "$SQN_PROFILE" --lib --crate-type staticlib \
+        $SQN_CARGO rustc -p sqnsupgrade --profile "$SQN_PROFILE" --lib --crate-type staticlib \
         --no-default-features --features micropython \
         --target-dir "$SQN_TARGET_DIR" --target "$target" $SQN_CARGO_FLAGS "$@" "${rustc_args[@]}")
 }

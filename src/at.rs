@@ -10,7 +10,7 @@
 use crate::error::Error;
 use crate::hal::{Deadline, Event, Hal};
 use crate::stp::link_read;
-use crate::text::{as_str, copy_prefix, find, trim, Sink, Text};
+use crate::text::{copy_prefix, find, trim, Sink, Text};
 
 /// Room for a reply body (the `showver` block is about 450 bytes).
 pub const REPLY_CAP: usize = 768;
@@ -55,6 +55,7 @@ pub struct ReplyBuf {
     status: Status,
     sysstart: bool,
     done: bool,
+    need_body: bool,
 }
 
 impl Default for ReplyBuf {
@@ -75,17 +76,40 @@ impl ReplyBuf {
             status: Status::Timeout,
             sysstart: false,
             done: false,
+            need_body: false,
         }
     }
 
-    /// Forgets the last reply: ready for a new command.
-    pub fn start(&mut self) {
+    /// Forgets the last reply: ready for a new command. With `need_body`, an `OK` before
+    /// any body line is taken as a late reply to an earlier command and skipped (a modem
+    /// that answers late must not make `AT+SMOD?` look empty).
+    pub fn start(&mut self, need_body: bool) {
         self.len = 0;
         self.line_len = 0;
         self.overflow = false;
         self.status = Status::Timeout;
         self.sysstart = false;
         self.done = false;
+        self.need_body = need_body;
+    }
+
+    /// True when `+SYSSTART` came and nothing else of a reply: the modem restarted and the
+    /// command was lost (the caller sends it again at once instead of waiting it out).
+    pub fn restarted_only(&self) -> bool {
+        self.sysstart && !self.done && self.len == 0
+    }
+
+    /// True when the lines so far look like a MicroPython prompt (a board's REPL on the
+    /// port, not the modem).
+    pub fn looks_like_micropython(&self) -> bool {
+        self.find(b"Traceback (most recent call last)").is_some()
+            || self.find(b"NameError").is_some()
+            || self.find(b"SyntaxError").is_some()
+            || self
+                .line
+                .get(..self.line_len)
+                .is_some_and(|l| l.starts_with(b">>>"))
+            || self.find(b">>>").is_some()
     }
 
     /// How the reply ended so far (status `Timeout` until the final line came).
@@ -129,6 +153,7 @@ impl ReplyBuf {
         }
         match classify(text, command) {
             Line::Echo | Line::Unsolicited => {}
+            Line::Final(Status::Ok) if self.need_body && self.len == 0 => {}
             Line::Final(status) => {
                 self.status = status;
                 self.done = true;
@@ -150,12 +175,10 @@ impl ReplyBuf {
     }
 
     /// The body lines, in order.
-    pub fn lines(&self) -> impl Iterator<Item = &[u8]> {
-        self.body
-            .get(..self.len)
-            .unwrap_or(&[])
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
+    pub fn lines(&self) -> Lines<'_> {
+        Lines {
+            rest: self.body.get(..self.len).unwrap_or(&[]),
+        }
     }
 
     /// The first body line that is a bare integer (the `AT+SMOD?` answer).
@@ -166,6 +189,36 @@ impl ReplyBuf {
     /// The first body line containing `needle`.
     pub fn find(&self, needle: &[u8]) -> Option<&[u8]> {
         self.lines().find(|l| find(l, needle).is_some())
+    }
+}
+
+/// The non-empty lines of a reply body (one out-of-line `next`: the parsers that walk a
+/// reply share it instead of each inlining a split and a filter).
+pub struct Lines<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    #[inline(never)]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            if self.rest.is_empty() {
+                return None;
+            }
+            let (line, rest) = match self.rest.iter().position(|&b| b == b'\n') {
+                Some(i) => (
+                    self.rest.get(..i).unwrap_or(&[]),
+                    self.rest.get(i + 1..).unwrap_or(&[]),
+                ),
+                None => (self.rest, &[][..]),
+            };
+            self.rest = rest;
+            if !line.is_empty() {
+                return Some(line);
+            }
+        }
     }
 }
 
@@ -210,22 +263,43 @@ fn response_prefix(command: &[u8]) -> &[u8] {
     rest.get(..end).unwrap_or(&[])
 }
 
-/// Sends `command` + CR LF and collects the reply into `buf`, waiting at most
-/// `timeout_ms`. A timeout is a [`Status::Timeout`] reply, not an error; link failures
-/// and Ctrl-C are. With `debug`, the command and its reply are reported (composed in
-/// `text`).
+/// How to wait for a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ask {
+    /// The longest wait.
+    pub timeout_ms: u32,
+    /// An `OK` before any body line is a late reply to an earlier command: skip it.
+    pub need_body: bool,
+    /// A Ctrl-C ends the wait (not while the state is asked after a failure).
+    pub cancellable: bool,
+}
+
+impl Ask {
+    /// A plain wait of `timeout_ms`.
+    pub fn wait(timeout_ms: u32) -> Ask {
+        Ask {
+            timeout_ms,
+            need_body: false,
+            cancellable: true,
+        }
+    }
+}
+
+/// Sends `command` + CR LF and collects the reply into `buf`. A timeout is a
+/// [`Status::Timeout`] reply, not an error; link failures and Ctrl-C are. The command and
+/// its reply are reported as a debug event (composed in `text`).
 #[inline(never)]
 pub fn command<H: Hal>(
     hal: &mut H,
     buf: &mut ReplyBuf,
     text: &mut Text<256>,
     command: &str,
-    timeout_ms: u32,
+    ask: Ask,
 ) -> Result<Reply, Error> {
     hal.discard_input()?;
     hal.write_all(command.as_bytes())?;
     hal.write_all(b"\r\n")?;
-    let reply = collect(hal, buf, command, timeout_ms)?;
+    let reply = collect(hal, buf, command, ask)?;
     text.clear();
     text.put(command);
     text.put(match reply.status {
@@ -235,25 +309,26 @@ pub fn command<H: Hal>(
     });
     for line in buf.lines().take(3) {
         text.put(" | ");
-        text.put(as_str(line));
+        text.put_bytes(line);
     }
-    hal.event(&Event::Debug(text.as_str()));
+    hal.event(&Event::Debug(text.as_bytes()));
     Ok(reply)
 }
 
-/// Collects a reply to `command` without sending anything (e.g. after `+++`).
+/// Collects a reply to `command` without sending anything (e.g. after `+++`). Ends early
+/// when the modem restarts before answering ([`ReplyBuf::restarted_only`]).
 #[inline(never)]
 pub fn collect<H: Hal>(
     hal: &mut H,
     buf: &mut ReplyBuf,
     command: &str,
-    timeout_ms: u32,
+    ask: Ask,
 ) -> Result<Reply, Error> {
-    buf.start();
-    let deadline = Deadline::after(hal, timeout_ms);
+    buf.start(ask.need_body);
+    let deadline = Deadline::after(hal, ask.timeout_ms);
     let mut chunk = [0u8; 64];
     loop {
-        if hal.cancelled() {
+        if ask.cancellable && hal.cancelled() {
             return Err(Error::Cancelled);
         }
         let now = hal.now_ms();
@@ -262,40 +337,11 @@ pub fn collect<H: Hal>(
         }
         let wait = deadline.remaining(now).min(200);
         let n = link_read(hal, &mut chunk, wait)?;
-        if buf.feed(command.as_bytes(), chunk.get(..n).unwrap_or(&[])) {
+        if buf.feed(command.as_bytes(), chunk.get(..n).unwrap_or(&[])) || buf.restarted_only() {
             break;
         }
     }
     Ok(buf.reply())
-}
-
-/// Waits up to `timeout_ms` for `needle` (e.g. `+SYSSTART`; a needle whose first byte does
-/// not occur again inside it) in whatever the modem prints.
-#[inline(never)]
-pub fn wait_for<H: Hal>(hal: &mut H, needle: &[u8], timeout_ms: u32) -> Result<bool, Error> {
-    let deadline = Deadline::after(hal, timeout_ms);
-    let mut chunk = [0u8; 64];
-    let mut matched = 0usize;
-    loop {
-        let now = hal.now_ms();
-        if deadline.passed(now) {
-            return Ok(false);
-        }
-        if hal.cancelled() {
-            return Err(Error::Cancelled);
-        }
-        let n = link_read(hal, &mut chunk, deadline.remaining(now).min(200))?;
-        for &b in chunk.get(..n).unwrap_or(&[]) {
-            matched = if needle.get(matched) == Some(&b) {
-                matched + 1
-            } else {
-                usize::from(needle.first() == Some(&b))
-            };
-            if matched == needle.len() {
-                return Ok(true);
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -304,7 +350,7 @@ mod tests {
 
     fn parse(command: &str, chunks: &[&[u8]]) -> ReplyBuf {
         let mut p = ReplyBuf::new();
-        p.start();
+        p.start(false);
         for c in chunks {
             if p.feed(command.as_bytes(), c) {
                 break;
@@ -357,6 +403,39 @@ mod tests {
         );
         assert_eq!(r.find(b"SMUPGRADE"), Some(&b"+SMUPGRADE: success"[..]));
         assert!(r.find(b"CEREG").is_none());
+    }
+
+    #[test]
+    fn a_late_ok_is_skipped_when_a_body_is_due() {
+        let mut p = ReplyBuf::new();
+        p.start(true);
+        assert!(
+            !p.feed(b"AT+SMOD?", b"\r\nOK\r\n"),
+            "the late OK of an earlier AT"
+        );
+        assert!(p.feed(b"AT+SMOD?", b"\r\n2\r\n\r\nOK\r\n"));
+        assert_eq!(p.integer(), Some(2));
+    }
+
+    #[test]
+    fn a_restart_before_the_reply_is_seen() {
+        let r = parse("AT+SMUPGRADE?", &[b"\r\n+SYSSTART\r\n"]);
+        assert!(r.restarted_only());
+        let r = parse(
+            "AT+SMUPGRADE?",
+            &[b"\r\n+SYSSTART\r\n+SMUPGRADE: success\r\n"],
+        );
+        assert!(!r.restarted_only());
+    }
+
+    #[test]
+    fn a_micropython_prompt_is_recognised() {
+        let r = parse(
+            "AT",
+            &[b"AT\r\nTraceback (most recent call last):\r\n  File \"<stdin>\", line 1, in <module>\r\nNameError: name 'AT' isn't defined\r\n>>> "],
+        );
+        assert!(r.looks_like_micropython());
+        assert!(!parse("AT", &[b"\r\nOK\r\n"]).looks_like_micropython());
     }
 
     #[test]

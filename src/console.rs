@@ -5,12 +5,22 @@
 //! the same on a terminal, in a log file and on a board's REPL.
 
 use crate::hal::{Event, Events};
-use crate::text::{Sink, Text};
+use crate::msg::{self, Arg, Msg};
+use crate::text::Sink;
 
 /// Where the text goes (stdout, MicroPython's console, ...).
 pub trait TextOut {
-    /// Writes `text` as is.
-    fn text(&mut self, text: &str);
+    /// Writes `text` as is (UTF-8).
+    fn text(&mut self, text: &[u8]);
+}
+
+/// A [`TextOut`] as a [`Sink`], for the catalogue's sentences.
+struct Out<'o, O: TextOut>(&'o mut O);
+
+impl<O: TextOut> Sink for Out<'_, O> {
+    fn put_bytes(&mut self, b: &[u8]) {
+        self.0.text(b);
+    }
 }
 
 /// Width of the progress bar, as in the field updater.
@@ -23,6 +33,10 @@ pub struct Console<O: TextOut> {
     total: u32,
     drawn: usize,
     open_line: bool,
+    /// A transfer's bar is being drawn.
+    in_bar: bool,
+    /// The bar's line was ended by a note: it is drawn again before the next cell.
+    bar_broken: bool,
 }
 
 impl<O: TextOut> Console<O> {
@@ -34,21 +48,59 @@ impl<O: TextOut> Console<O> {
             total: 0,
             drawn: 0,
             open_line: false,
+            in_bar: false,
+            bar_broken: false,
+        }
+    }
+
+    /// The same console (its line and bar) writing to another output.
+    pub fn with_output<P: TextOut>(self, out: P) -> Console<P> {
+        Console {
+            out,
+            debug: self.debug,
+            total: self.total,
+            drawn: self.drawn,
+            open_line: self.open_line,
+            in_bar: self.in_bar,
+            bar_broken: self.bar_broken,
         }
     }
 
     /// Ends the current line, if one is open; call it before printing anything else.
     pub fn close_line(&mut self) {
         if self.open_line {
-            self.out.text("\n");
+            self.out.text(b"\n");
             self.open_line = false;
         }
     }
 
+    /// Prints a whole line: `label` then `text` (e.g. `error: ` and the message).
+    pub fn line_parts(&mut self, label: &[u8], text: &[u8]) {
+        self.close_line();
+        self.out.text(label);
+        self.out.text(text);
+        self.out.text(b"\n");
+    }
+
+    fn bar_start(&mut self) {
+        let mut out = Out(&mut self.out);
+        out.put("Sending ");
+        out.put_u32(self.total);
+        out.put(" bytes: [");
+        for _ in 0..self.drawn {
+            self.out.text(b"#");
+        }
+        self.open_line = true;
+        self.bar_broken = false;
+    }
+
     fn bar(&mut self, done: u32) {
         let filled = bar_cells(done, self.total);
+        if self.bar_broken && filled > self.drawn {
+            self.bar_start();
+        }
         while self.drawn < filled.min(BAR_WIDTH) {
-            self.out.text("#");
+            self.out.text(b"#");
             self.drawn += 1;
         }
     }
@@ -64,34 +116,45 @@ impl<O: TextOut> Events for Console<O> {
             }
             Event::Debug(text) if self.debug => {
                 self.close_line();
-                self.out.text("[debug] ");
+                self.out.text(b"[debug] ");
                 self.out.text(text);
-                self.out.text("\n");
+                self.out.text(b"\n");
             }
             Event::Debug(_) | Event::Stage(_) => {}
             Event::TransferStart { total, .. } => {
                 self.close_line();
                 self.total = total;
                 self.drawn = 0;
-                self.open_line = true;
-                let mut line: Text<40> = Text::new();
-                line.put("Sending ");
-                line.put_u32(total);
-                line.put(" bytes: [");
-                self.out.text(line.as_str());
+                self.in_bar = true;
+                self.bar_start();
             }
             Event::Progress { done, total } => {
                 self.total = total;
                 self.bar(done);
             }
             Event::TransferEnd => {
+                if self.bar_broken {
+                    self.bar_start();
+                }
                 self.bar(self.total);
-                self.out.text("] 100%\n");
+                self.out.text(b"] 100%\n");
                 self.open_line = false;
+                self.in_bar = false;
+            }
+            Event::Waiting { what, seconds } => {
+                self.close_line();
+                self.out.text(b"  ");
+                msg::write(
+                    &mut Out(&mut self.out),
+                    Msg::WaitNote,
+                    &[Arg::Msg(what), Arg::Num(seconds)],
+                );
+                self.out.text(b"\n");
+                self.bar_broken = self.in_bar;
             }
             Event::Tick => {
                 self.open_line = true;
-                self.out.text(".");
+                self.out.text(b".");
             }
         }
     }
@@ -118,8 +181,8 @@ mod tests {
 
     struct Buf(String);
     impl TextOut for &mut Buf {
-        fn text(&mut self, text: &str) {
-            self.0.push_str(text);
+        fn text(&mut self, text: &[u8]) {
+            self.0.push_str(std::str::from_utf8(text).unwrap());
         }
     }
 
@@ -135,10 +198,37 @@ mod tests {
     }
 
     #[test]
+    fn a_wait_note_breaks_the_bar_and_it_is_drawn_again() {
+        let mut buf = Buf(String::new());
+        let mut c = Console::new(&mut buf, false);
+        c.event(&Event::TransferStart {
+            what: crate::hal::Payload::Firmware,
+            total: 1000,
+        });
+        c.event(&Event::Progress {
+            done: 100,
+            total: 1000,
+        });
+        c.event(&Event::Waiting {
+            what: Msg::WaitReply,
+            seconds: 10,
+        });
+        c.event(&Event::Progress {
+            done: 200,
+            total: 1000,
+        });
+        c.event(&Event::TransferEnd);
+        assert_eq!(
+            buf.0,
+            "Sending 1000 bytes: [####\n  ... waiting for the modem's reply (pauses of minutes are normal around 7-10 % and at 99 %) (10 s)\nSending 1000 bytes: [########################################] 100%\n"
+        );
+    }
+
+    #[test]
     fn familiar_lines() {
         let mut buf = Buf(String::new());
         let mut c = Console::new(&mut buf, false);
-        c.event(&Event::Message("Starting STP ON_THE_FLY"));
+        c.event(&Event::Message(b"Starting STP ON_THE_FLY"));
         c.event(&Event::TransferStart {
             what: crate::hal::Payload::Firmware,
             total: 1000,
@@ -147,11 +237,11 @@ mod tests {
             c.event(&Event::Progress { done, total: 1000 });
         }
         c.event(&Event::TransferEnd);
-        c.event(&Event::Message("Resetting (DO NOT DISCONNECT POWER!!!)"));
+        c.event(&Event::Message(b"Resetting (DO NOT DISCONNECT POWER!!!)"));
         c.event(&Event::Tick);
         c.event(&Event::Tick);
-        c.event(&Event::Debug("hidden"));
-        c.event(&Event::Message("Upgrade completed!"));
+        c.event(&Event::Debug(b"hidden"));
+        c.event(&Event::Message(b"Upgrade completed!"));
         c.close_line();
         assert_eq!(
             buf.0,

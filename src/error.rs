@@ -3,6 +3,7 @@
 //! Messages are written into a [`Sink`] (no `core::fmt` on the board); on a computer
 //! `Display` renders the same text.
 
+use crate::msg::{self, Arg, Msg};
 use crate::text::Sink;
 
 /// Which of the user's files an error is about.
@@ -72,6 +73,43 @@ pub enum FileProblem {
         /// Bytes actually read.
         got: u32,
     },
+    /// A `.dup` shorter than its own header announces: a copy or upload cut short.
+    ShorterThanHeader {
+        /// The size the header announces.
+        announced: u32,
+        /// The file's size.
+        size: u32,
+    },
+    /// Larger than 4 GiB: no firmware file is.
+    TooBig,
+    /// Not a regular file (a FIFO, a device, a folder): it cannot be read twice or sized.
+    NotRegular,
+}
+
+/// An option the user gave that cannot work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionProblem {
+    /// The STP block size is outside 16 ..= 8176.
+    BlockSize {
+        /// What was given.
+        got: u32,
+    },
+    /// A reply timeout of 0 seconds (or more than a day).
+    ReplyTimeout {
+        /// What was given, in seconds.
+        got: u32,
+    },
+    /// FFF and ON_THE_FLY were both asked for.
+    BothMethods,
+}
+
+/// What a wait that timed out was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Awaited {
+    /// The reply to an AT command.
+    Command(&'static str),
+    /// Something the modem does (a restart, flashing).
+    Wait(Msg),
 }
 
 /// Where STP went wrong.
@@ -102,7 +140,7 @@ pub enum Error {
     /// The modem stopped answering while waiting for something.
     Timeout {
         /// What was awaited.
-        waiting_for: &'static str,
+        waiting_for: Awaited,
     },
     /// The modem answered ERROR to a command that must succeed.
     AtError {
@@ -142,6 +180,23 @@ pub enum Error {
     Link,
     /// The image stream failed while being read.
     ImageRead,
+    /// An option cannot work (found before the modem is touched).
+    BadOption(OptionProblem),
+    /// The port is a MicroPython prompt, not the modem: the board is not in mirror mode.
+    MicroPythonPrompt,
+    /// The serial link went away (USB unplugged, the device vanished).
+    LinkGone,
+    /// The serial port cannot be opened (it does not exist, or another program holds it).
+    PortUnavailable,
+    /// After the update the modem did not come back in application mode.
+    NotBackInApplication,
+    /// After the update the modem runs another build than the image's.
+    WrongBuild {
+        /// The build the image brings.
+        expected: u32,
+        /// The build the modem reports.
+        got: u32,
+    },
     /// A stream returned a count larger than the read asked for (or a negative one).
     StreamCount {
         /// True for the serial link, false for an image stream.
@@ -154,41 +209,36 @@ pub enum Error {
 }
 
 impl Error {
-    /// What the user should do about it, in one line.
-    pub fn hint(&self) -> &'static str {
-        match self {
+    /// What the user should do about it, in one line (a sentence of the catalogue; the
+    /// report may choose one by the modem's state instead).
+    pub fn hint(&self) -> Msg {
+        match *self {
             Error::File { problem, .. } => problem.hint(),
-            Error::NoResponse => {
-                "unplug the board's power (the reset button is not enough), plug it in, and try again; on a board also check pycom.lte_modem_en_on_boot() and that nothing else uses the modem UART"
-            }
-            Error::Timeout { .. } => {
-                "unplug the board's power, plug it in, then run the same command again: the state line tells which files it needs"
-            }
+            Error::NoResponse => Msg::HintNoResponse,
+            Error::Timeout { .. } => Msg::HintTimeout,
             Error::AtError { command } if command.starts_with("AT+SMSWBOOT=0") => {
-                "the bootloader did not accept the switch to recovery: unplug the power, then try an upgdiff_33080-to-*.dup without updater.elf"
+                Msg::HintSwbootFfh
             }
-            Error::AtError { .. } | Error::UnexpectedReply { .. } => {
-                "unplug the board's power (not just reset), plug it in and run the same command again"
-            }
-            Error::UpdaterNeeded => "give updater.elf as well: run(firmware.dup, updater.elf)",
-            Error::BootromNeeded => {
-                "give the bootrom package from Sequans' recovery kit (--bootrom FILE), or update with an upgdiff_33080-to-*.dup without updater.elf"
-            }
-            Error::FffNeedsApplicationMode => "leave out the FFF option: ON_THE_FLY is used in this mode",
-            Error::Stp { .. } | Error::RebootedDuringTransfer { .. } => {
-                "the modem keeps what it has in upgrade mode: run the same update again to send the image from the start"
-            }
-            Error::UpgradeFailed => {
-                "check the image is for this modem (CAT-M1 LR5.x or NB-IoT LR6.x, upgdiff 'from' build), then run the update again with the full image"
-            }
-            Error::UpgradeTimeout => {
-                "wait a few more minutes, then unplug the power, plug it in and check the state before running again"
-            }
-            Error::Cancelled => "run the same command again to continue",
-            Error::Link => "check the cable and that no other program (a REPL terminal, Pymakr) has the port open",
-            Error::ImageRead => "check the file or stream can be read to its end (SD card mounted, full download)",
-            Error::StreamCount { link: false, .. } => "the stream object's readinto() must return how many bytes it put in the buffer (at most its length), or 0 at the end",
-            Error::StreamCount { link: true, .. } => "the serial object's readinto() must return at most the buffer's length: check the UART driver",
+            Error::AtError { .. } | Error::UnexpectedReply { .. } => Msg::HintAtError,
+            Error::UpdaterNeeded => Msg::HintUpdaterNeeded,
+            Error::BootromNeeded => Msg::HintBootromNeeded,
+            Error::FffNeedsApplicationMode => Msg::HintFffNeedsApplication,
+            Error::Stp { .. } | Error::RebootedDuringTransfer { .. } => Msg::HintStp,
+            Error::UpgradeFailed => Msg::HintUpgradeFailed,
+            Error::UpgradeTimeout => Msg::HintUpgradeTimeout,
+            Error::Cancelled => Msg::HintCancelled,
+            Error::Link => Msg::HintLink,
+            Error::ImageRead => Msg::HintImageRead,
+            Error::StreamCount { link: false, .. } => Msg::HintStreamCount,
+            Error::StreamCount { link: true, .. } => Msg::HintLinkCount,
+            Error::BadOption(OptionProblem::BlockSize { .. }) => Msg::HintBlockSize,
+            Error::BadOption(OptionProblem::ReplyTimeout { .. }) => Msg::HintReplyTimeout,
+            Error::BadOption(OptionProblem::BothMethods) => Msg::HintBothMethods,
+            Error::MicroPythonPrompt => Msg::HintMicropython,
+            Error::LinkGone => Msg::HintLinkGone,
+            Error::PortUnavailable => Msg::HintPort,
+            Error::NotBackInApplication => Msg::HintNotBack,
+            Error::WrongBuild { .. } => Msg::HintWrongBuild,
         }
     }
 
@@ -200,137 +250,126 @@ impl Error {
                 | Error::UpdaterNeeded
                 | Error::BootromNeeded
                 | Error::FffNeedsApplicationMode
+                | Error::BadOption(_)
+                | Error::PortUnavailable
         )
     }
 }
 
 impl FileProblem {
-    fn hint(&self) -> &'static str {
+    fn hint(&self) -> Msg {
         match self {
-            FileProblem::Missing => "check the path; on a board mount the SD card (os.mount(SD(), '/sd')) and put the files in its root folder",
-            FileProblem::Unreadable => "check the file's permissions, or copy it again",
-            FileProblem::TooSmall { .. } | FileProblem::Truncated { .. } => {
-                "the copy is incomplete: download or upload the file again and compare its size with the original"
-            }
-            FileProblem::Html => "download the file itself, not the page that links to it",
-            FileProblem::NotDup => "use the .dup file from the firmware package (CATM1-*.dup, NB1-*.dup or upgdiff_*.dup)",
-            FileProblem::NotElf => "use updater.elf from the same firmware package",
-            FileProblem::ElfAsFirmware | FileProblem::DupAsUpdater => {
-                "swap the two files: the .dup comes first, updater.elf second"
-            }
-            FileProblem::DiffWithUpdater => {
-                "run the upgdiff without updater.elf, or use the full image (CATM1-*.dup / NB1-*.dup) with updater.elf"
-            }
-            FileProblem::DiffFromMismatch { .. } => {
-                "use the upgdiff whose first number is the modem's build, or the full image"
-            }
-            FileProblem::DiffNeedsFullImage => "use the full image (CATM1-*.dup or NB1-*.dup)",
-            FileProblem::TooBigForFff { .. } => "leave out the FFF option: files over 4 MiB go ON_THE_FLY",
+            FileProblem::Missing => Msg::HintFileMissing,
+            FileProblem::Unreadable => Msg::HintFileUnreadable,
+            FileProblem::TooSmall { .. } | FileProblem::Truncated { .. } => Msg::HintFileIncomplete,
+            FileProblem::Html => Msg::HintFileHtml,
+            FileProblem::NotDup => Msg::HintFileNotDup,
+            FileProblem::NotElf => Msg::HintFileNotElf,
+            FileProblem::ElfAsFirmware | FileProblem::DupAsUpdater => Msg::HintFileSwapped,
+            FileProblem::DiffWithUpdater => Msg::HintFileDiffWithUpdater,
+            FileProblem::DiffFromMismatch { .. } => Msg::HintFileDiffMismatch,
+            FileProblem::DiffNeedsFullImage => Msg::HintFileDiffNeedsFull,
+            FileProblem::TooBigForFff { .. } => Msg::HintFileTooBigForFff,
+            FileProblem::ShorterThanHeader { .. } => Msg::HintFileShorterThanHeader,
+            FileProblem::TooBig => Msg::HintFileTooBig,
+            FileProblem::NotRegular => Msg::HintFileNotRegular,
         }
     }
 }
 
 impl FileProblem {
     /// Writes what is wrong, e.g. `ended after 100 of 300 bytes`.
-    pub fn write_message<S: Sink + ?Sized>(&self, out: &mut S) {
-        match *self {
-            FileProblem::Missing => out.put("file not found"),
-            FileProblem::Unreadable => out.put("cannot be read"),
-            FileProblem::TooSmall { size } => {
-                out.put("only ");
-                out.put_u32(size);
-                out.put(" bytes: too small to be firmware");
+    pub fn write_message(&self, out: &mut dyn Sink) {
+        let (m, a, b) = match *self {
+            FileProblem::Missing => (Msg::FileMissing, 0, 0),
+            FileProblem::Unreadable => (Msg::FileUnreadable, 0, 0),
+            FileProblem::TooSmall { size } => (Msg::FileTooSmall, size, 0),
+            FileProblem::Html => (Msg::FileHtml, 0, 0),
+            FileProblem::NotDup => (Msg::FileNotDup, 0, 0),
+            FileProblem::NotElf => (Msg::FileNotElf, 0, 0),
+            FileProblem::ElfAsFirmware => (Msg::FileElfAsFirmware, 0, 0),
+            FileProblem::DupAsUpdater => (Msg::FileDupAsUpdater, 0, 0),
+            FileProblem::DiffWithUpdater => (Msg::FileDiffWithUpdater, 0, 0),
+            FileProblem::DiffFromMismatch { from, modem } => (Msg::FileDiffMismatch, from, modem),
+            FileProblem::DiffNeedsFullImage => (Msg::FileDiffNeedsFull, 0, 0),
+            FileProblem::TooBigForFff { size } => (Msg::FileTooBigForFff, size, 0),
+            FileProblem::Truncated { expected, got } => (Msg::FileTruncated, got, expected),
+            FileProblem::ShorterThanHeader { announced, size } => {
+                (Msg::FileShorterThanHeader, size, announced)
             }
-            FileProblem::Html => out.put("looks like a web page (HTML), not the file"),
-            FileProblem::NotDup => {
-                out.put("is not a .dup firmware image (it does not start with UPGR)")
-            }
-            FileProblem::NotElf => out.put("is not an ELF file"),
-            FileProblem::ElfAsFirmware => out.put("is updater.elf, given where the .dup goes"),
-            FileProblem::DupAsUpdater => out.put("is a .dup image, given where updater.elf goes"),
-            FileProblem::DiffWithUpdater => {
-                out.put("is an upgdiff, which is never used with updater.elf")
-            }
-            FileProblem::DiffFromMismatch { from, modem } => {
-                out.put("is an upgdiff from build ");
-                out.put_u32(from);
-                out.put(", but the modem runs build ");
-                out.put_u32(modem);
-            }
-            FileProblem::DiffNeedsFullImage => {
-                out.put("is an upgdiff, but the modem's mode needs the full image")
-            }
-            FileProblem::TooBigForFff { size } => {
-                out.put("is ");
-                out.put_u32(size);
-                out.put(" bytes: too big for FFF (4 MiB at most)");
-            }
-            FileProblem::Truncated { expected, got } => {
-                out.put("ended after ");
-                out.put_u32(got);
-                out.put(" of ");
-                out.put_u32(expected);
-                out.put(" bytes");
-            }
-        }
+            FileProblem::TooBig => (Msg::FileTooBig, 0, 0),
+            FileProblem::NotRegular => (Msg::FileNotRegular, 0, 0),
+        };
+        msg::write(out, m, &[Arg::Num(a), Arg::Num(b)]);
     }
 }
 
 impl Error {
     /// Writes the message users see after `error: `.
-    pub fn write_message<S: Sink + ?Sized>(&self, out: &mut S) {
-        match *self {
+    pub fn write_message(&self, out: &mut dyn Sink) {
+        let num = Arg::Num;
+        let (m, a, b) = match *self {
             Error::File { role, problem } => {
                 out.put(role.label());
                 out.put(": ");
                 problem.write_message(out);
+                return;
             }
-            Error::NoResponse => out.put("Cannot determine modem state! The modem does not answer at 921600 or 115200 baud"),
-            Error::Timeout { waiting_for } => {
-                out.put("Timeout waiting for modem to respond! (");
-                out.put(waiting_for);
-                out.put(")");
-            }
-            Error::AtError { command } => {
-                out.put("Received ERROR from ");
-                out.put(command);
-                out.put("! Aborting!");
-            }
+            Error::Timeout { waiting_for } => (
+                Msg::ErrTimeout,
+                match waiting_for {
+                    Awaited::Command(c) => Arg::Text(c.as_bytes()),
+                    Awaited::Wait(w) => Arg::Msg(w),
+                },
+                num(0),
+            ),
+            Error::NoResponse => (Msg::ErrNoResponse, num(0), num(0)),
+            Error::AtError { command } => (Msg::ErrAtError, Arg::Text(command.as_bytes()), num(0)),
             Error::UnexpectedReply { command } => {
-                out.put("unexpected reply to ");
-                out.put(command);
+                (Msg::ErrUnexpected, Arg::Text(command.as_bytes()), num(0))
             }
-            Error::UpdaterNeeded => out.put("Your modem is in recovery mode! Use firmware.dup and updater.elf to flash new firmware."),
-            Error::BootromNeeded => out.put("Unable to upgrade bootrom. The modem has the oldest bootloader (33080): recovery with updater.elf first needs the bootrom package"),
-            Error::FffNeedsApplicationMode => out.put("FFF needs the modem in application mode"),
-            Error::Stp { problem, offset } => {
-                out.put("transfer failed after ");
-                out.put_u32(offset);
-                out.put(" bytes: ");
-                out.put(match problem {
-                    StpProblem::NoReply => "no reply from the modem",
-                    StpProblem::BadReply => "the modem's replies kept failing their checks",
-                    StpProblem::SessionRefused => "the modem refused the session",
-                    StpProblem::BadResidue => "the modem reported an impossible residue",
-                });
+            Error::UpdaterNeeded => (Msg::InfoRecovery, num(0), num(0)),
+            Error::BootromNeeded => (Msg::ErrBootromNeeded, num(0), num(0)),
+            Error::FffNeedsApplicationMode => (Msg::ErrFffNeedsApplication, num(0), num(0)),
+            Error::Stp { problem, offset } => (
+                Msg::ErrStp,
+                num(offset),
+                Arg::Msg(match problem {
+                    StpProblem::NoReply => Msg::StpNoReply,
+                    StpProblem::BadReply => Msg::StpBadReply,
+                    StpProblem::SessionRefused => Msg::StpRefused,
+                    StpProblem::BadResidue => Msg::StpBadResidue,
+                }),
+            ),
+            Error::RebootedDuringTransfer { offset } => (Msg::ErrRebooted, num(offset), num(0)),
+            Error::UpgradeFailed => (Msg::ErrUpgradeFailed, num(0), num(0)),
+            Error::UpgradeTimeout => (Msg::ErrUpgradeTimeout, num(0), num(0)),
+            Error::Cancelled => (Msg::ErrCancelled, num(0), num(0)),
+            Error::Link => (Msg::ErrLink, num(0), num(0)),
+            Error::ImageRead => (Msg::ErrImageRead, num(0), num(0)),
+            Error::BadOption(OptionProblem::BlockSize { got }) => {
+                (Msg::ErrBlockSize, num(got), num(0))
             }
-            Error::RebootedDuringTransfer { offset } => {
-                out.put("the modem restarted during the transfer, after ");
-                out.put_u32(offset);
-                out.put(" bytes");
+            Error::BadOption(OptionProblem::ReplyTimeout { got }) => {
+                (Msg::ErrReplyTimeout, num(got), num(0))
             }
-            Error::UpgradeFailed => out.put("the modem reports the upgrade failed (+SMUPGRADE: fail)"),
-            Error::UpgradeTimeout => out.put("no upgrade result from the modem within 5 minutes"),
-            Error::Cancelled => out.put("stopped by the user"),
-            Error::Link => out.put("the serial link to the modem failed"),
-            Error::ImageRead => out.put("the image could not be read"),
-            Error::StreamCount { link, got, asked } => {
-                out.put(if link { "the serial link returned " } else { "the stream returned " });
-                out.put_count(got);
-                out.put(" bytes for a read of ");
-                out.put_u32(asked);
-            }
-        }
+            Error::BadOption(OptionProblem::BothMethods) => (Msg::ErrBothMethods, num(0), num(0)),
+            Error::MicroPythonPrompt => (Msg::ErrMicropython, num(0), num(0)),
+            Error::LinkGone => (Msg::ErrLinkGone, num(0), num(0)),
+            Error::PortUnavailable => (Msg::ErrPort, num(0), num(0)),
+            Error::NotBackInApplication => (Msg::ErrNotBack, num(0), num(0)),
+            Error::WrongBuild { expected, got } => (Msg::ErrWrongBuild, num(got), num(expected)),
+            Error::StreamCount { link, got, asked } => (
+                if link {
+                    Msg::ErrLinkCount
+                } else {
+                    Msg::ErrStreamCount
+                },
+                Arg::Count(got),
+                num(asked),
+            ),
+        };
+        msg::write(out, m, &[a, b]);
     }
 }
 
@@ -362,8 +401,8 @@ mod tests {
                 got: 0u32.wrapping_sub(5),
                 asked: 2016
             })
-            .as_str(),
-            "the stream returned -5 bytes for a read of 2016"
+            .as_bytes(),
+            b"the stream returned -5 bytes for a read of 2016"
         );
         assert_eq!(
             message(Error::File {
@@ -373,16 +412,16 @@ mod tests {
                     got: 100
                 }
             })
-            .as_str(),
-            "firmware image: ended after 100 of 300 bytes"
+            .as_bytes(),
+            b"firmware image: ended after 100 of 300 bytes"
         );
         assert_eq!(
             message(Error::Stp {
                 problem: StpProblem::NoReply,
                 offset: 4032
             })
-            .as_str(),
-            "transfer failed after 4032 bytes: no reply from the modem"
+            .as_bytes(),
+            b"transfer failed after 4032 bytes: no reply from the modem"
         );
     }
 }

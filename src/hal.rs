@@ -8,6 +8,7 @@
 //! known from the code alone.
 
 use crate::error::Error;
+use crate::msg::Msg;
 
 /// The serial link to the modem (a UART on the board, a tty or pty on a computer).
 pub trait Link {
@@ -39,9 +40,9 @@ pub trait ImageSource {
     /// Reads the next bytes into `buf`; 0 means the end. The engine checks that the count
     /// is not larger than `buf` (a stream object on the board may report anything).
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error>;
-    /// The name the user gave (a path), used to recognise upgdiff files and in messages.
-    fn name(&self) -> &str {
-        ""
+    /// The name the user gave (a path, UTF-8), used to recognise upgdiff files.
+    fn name(&self) -> &[u8] {
+        b""
     }
 }
 
@@ -56,10 +57,10 @@ pub trait Cancel {
 pub enum Event<'a> {
     /// A new stage of the work starts.
     Stage(Stage),
-    /// A line for the user, as the field updater printed it.
-    Message(&'a str),
+    /// A line for the user, as the field updater printed it (UTF-8, ASCII in practice).
+    Message(&'a [u8]),
     /// A detail shown only with `debug` (commands and replies).
-    Debug(&'a str),
+    Debug(&'a [u8]),
     /// A transfer starts: the file kind and its size; progress events follow.
     TransferStart {
         /// What is sent.
@@ -78,6 +79,50 @@ pub enum Event<'a> {
     TransferEnd,
     /// One more wait step while the modem works (the familiar dots).
     Tick,
+    /// A long wait goes on (sent every [`NOTE_EVERY_MS`] of silence): a line saying what
+    /// the updater waits for and since when.
+    Waiting {
+        /// What it waits for (a `wait_*` sentence).
+        what: Msg,
+        /// Seconds since the wait began.
+        seconds: u32,
+    },
+}
+
+/// The longest silence a user sees during any wait.
+pub const NOTE_EVERY_MS: u32 = 10_000;
+
+/// Sends [`Event::Waiting`] every [`NOTE_EVERY_MS`] of a wait.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacer {
+    start: u32,
+    last: u32,
+}
+
+impl Pacer {
+    /// A wait that starts now.
+    pub fn start<H: Hal + ?Sized>(hal: &mut H) -> Pacer {
+        let now = hal.now_ms();
+        Pacer {
+            start: now,
+            last: now,
+        }
+    }
+
+    /// Says what is awaited when the last note is [`NOTE_EVERY_MS`] old.
+    pub fn beat<H: Hal + ?Sized>(&mut self, hal: &mut H, what: Msg) {
+        let now = hal.now_ms();
+        if now.wrapping_sub(self.last) >= NOTE_EVERY_MS {
+            self.last = now;
+            note(hal, what, now.wrapping_sub(self.start) / 1000);
+        }
+    }
+}
+
+/// The note itself (out of the callers' frames).
+#[inline(never)]
+fn note<H: Hal + ?Sized>(hal: &mut H, what: Msg, seconds: u32) {
+    hal.event(&Event::Waiting { what, seconds });
 }
 
 /// The kind of file a transfer carries.
@@ -222,7 +267,7 @@ impl<T: ImageSource + ?Sized> ImageSource for &mut T {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         (**self).read(buf)
     }
-    fn name(&self) -> &str {
+    fn name(&self) -> &[u8] {
         (**self).name()
     }
 }

@@ -22,6 +22,8 @@ pub const DUP_MAGIC: &[u8; 4] = b"UPGR";
 pub const ELF_MAGIC: &[u8; 4] = b"\x7fELF";
 /// Observed in one package: the header's length field is the file size minus this.
 pub const DUP_LENGTH_OFFSET: u32 = 46;
+/// The header version of that package.
+pub const DUP_VERSION: u32 = 3;
 
 /// The first bytes of a file.
 #[derive(Debug, Clone, Copy)]
@@ -85,6 +87,14 @@ impl Head {
         rest.get(..end).unwrap_or(&[])
     }
 
+    /// The version field of the `.dup` header (3 in the packages seen).
+    pub fn dup_version(&self) -> Option<u32> {
+        match *self.bytes().get(4..8)? {
+            [a, b, c, d] => Some(u32::from_le_bytes([a, b, c, d])),
+            _ => None,
+        }
+    }
+
     /// The payload length the `.dup` header announces.
     pub fn dup_length_field(&self) -> Option<u32> {
         match *self.bytes().get(8..12)? {
@@ -113,8 +123,12 @@ pub enum FirmwareKind {
 pub struct FirmwareCheck {
     /// Full or upgdiff.
     pub kind: FirmwareKind,
-    /// The header's length field does not match the file size (maybe cut short): a warning.
+    /// The header does not match the file size in a way that is not fatal (longer than
+    /// announced, a header of another shape, or cut short and allowed): a warning.
     pub length_mismatch: bool,
+    /// The build the modem runs after this image, when the image names it
+    /// (`CATM1-41065`, `upgdiff_38638-to-41065`).
+    pub build: Option<u32>,
 }
 
 fn bad(role: FileRole, problem: FileProblem) -> Error {
@@ -131,8 +145,32 @@ fn common_checks(head: &Head, size: u32, role: FileRole) -> Result<(), Error> {
     Ok(())
 }
 
-/// Checks a firmware image (`.dup`).
-pub fn check_firmware(head: &Head, size: u32, name: &[u8]) -> Result<FirmwareCheck, Error> {
+/// The build a full image brings, from its description or its name: the number after the
+/// last `-` or `_` (`CATM1-41065`, `NB1-41019.dup`, `FIPY_GPY_CATM1_33988.dup`).
+fn named_build(text: &[u8]) -> Option<u32> {
+    let base = crate::text::base_name(text);
+    let stem = match base.iter().rposition(|&b| b == b'.') {
+        Some(dot)
+            if base
+                .get(dot..)
+                .is_some_and(|e| e.eq_ignore_ascii_case(b".dup")) =>
+        {
+            base.get(..dot)?
+        }
+        _ => base,
+    };
+    let start = stem.iter().rposition(|&b| b == b'-' || b == b'_')? + 1;
+    crate::text::parse_u32(stem.get(start..)?).filter(|&b| b >= 10_000)
+}
+
+/// Checks a firmware image (`.dup`). A file shorter than its header announces is refused
+/// (an interrupted copy) unless `allow_truncated`.
+pub fn check_firmware(
+    head: &Head,
+    size: u32,
+    name: &[u8],
+    allow_truncated: bool,
+) -> Result<FirmwareCheck, Error> {
     let role = FileRole::Firmware;
     common_checks(head, size, role)?;
     if head.starts_with(ELF_MAGIC) {
@@ -149,12 +187,29 @@ pub fn check_firmware(head: &Head, size: u32, name: &[u8]) -> Result<FirmwareChe
         Some((from, to)) => FirmwareKind::Diff { from, to },
         None => FirmwareKind::Full,
     };
-    let length_mismatch = head
-        .dup_length_field()
-        .is_some_and(|len| len.checked_add(DUP_LENGTH_OFFSET) != Some(size));
+    let build = match kind {
+        FirmwareKind::Diff { to, .. } => Some(to),
+        FirmwareKind::Full => named_build(description).or_else(|| named_build(name)),
+    };
+    // The observed header: version 3, then the payload length (file size - 46).
+    let announced = match (head.dup_version(), head.dup_length_field()) {
+        (Some(DUP_VERSION), Some(len)) => len.checked_add(DUP_LENGTH_OFFSET),
+        _ => None,
+    };
+    let length_mismatch = match announced {
+        Some(announced) if announced > size && !allow_truncated => {
+            return Err(bad(
+                role,
+                FileProblem::ShorterThanHeader { announced, size },
+            ))
+        }
+        Some(announced) => announced != size,
+        None => true,
+    };
     Ok(FirmwareCheck {
         kind,
         length_mismatch,
+        build,
     })
 }
 
@@ -220,7 +275,7 @@ impl<I: ImageSource + ?Sized> ImageSource for Headed<'_, I> {
         image_read(self.src, buf)
     }
 
-    fn name(&self) -> &str {
+    fn name(&self) -> &[u8] {
         self.src.name()
     }
 }
@@ -240,8 +295,8 @@ mod tests {
             self.1 += n;
             Ok(n)
         }
-        fn name(&self) -> &str {
-            self.2
+        fn name(&self) -> &[u8] {
+            self.2.as_bytes()
         }
     }
 
@@ -257,7 +312,7 @@ mod tests {
     fn check(data: &[u8], name: &str) -> Result<FirmwareCheck, Error> {
         let mut m = Mem(data, 0, name);
         let h = Headed::new(&mut m, FileRole::Firmware)?;
-        check_firmware(h.head(), data.len() as u32, name.as_bytes())
+        check_firmware(h.head(), data.len() as u32, name.as_bytes(), false)
     }
 
     #[test]
@@ -266,6 +321,10 @@ mod tests {
         let c = check(&d, "/sd/CATM1-38638.dup").unwrap();
         assert_eq!(c.kind, FirmwareKind::Full);
         assert!(!c.length_mismatch);
+        assert_eq!(c.build, Some(38638));
+        assert_eq!(named_build(b"FIPY_GPY_CATM1_33988.dup"), Some(33988));
+        assert_eq!(named_build(b"/sd/NB1-41019.dup"), Some(41019));
+        assert_eq!(named_build(b"firmware.dup"), None);
         let c = check(&d, "/sd/upgdiff_38638-to-39529.dup").unwrap();
         assert_eq!(
             c.kind,
@@ -283,7 +342,28 @@ mod tests {
                 to: 40343
             }
         );
-        assert!(check(&d[..250], "x.dup").unwrap().length_mismatch);
+        // Shorter than its header says: refused, unless allowed (then a warning).
+        assert_eq!(
+            check(&d[..250], "x.dup").err(),
+            Some(Error::File {
+                role: FileRole::Firmware,
+                problem: FileProblem::ShorterThanHeader {
+                    announced: 300,
+                    size: 250
+                }
+            })
+        );
+        let mut m = Mem(&d[..250], 0, "x.dup");
+        let h = Headed::new(&mut m, FileRole::Firmware).unwrap();
+        assert!(
+            check_firmware(h.head(), 250, b"x.dup", true)
+                .unwrap()
+                .length_mismatch
+        );
+        // Longer than announced: a warning only.
+        let mut long = [0u8; 300];
+        long[..250].copy_from_slice(&dup(250, "CATM1-41065")[..250]);
+        assert!(check(&long, "x.dup").unwrap().length_mismatch);
     }
 
     #[test]

@@ -32,6 +32,8 @@ pub mod console;
 pub mod error;
 pub mod hal;
 pub mod image;
+pub mod msg;
+pub mod report;
 pub mod state;
 pub mod stp;
 pub mod text;
@@ -45,7 +47,7 @@ pub use error::{Error, FileProblem, FileRole};
 pub use hal::{Cancel, Clock, Event, Events, Hal, ImageSource, Link, Parts, Payload, Stage};
 pub use state::State;
 pub use updater::{
-    Failure, Method, MethodChoice, ModemInfo, Next, Options, Outcome, Timeouts, Updater, Workspace,
+    Failure, Method, MethodChoice, ModemInfo, Options, Outcome, Timeouts, Updater, Workspace,
 };
 
 /// The bare engine (no platform): a panic cannot be reported anywhere, so it stops.

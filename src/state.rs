@@ -39,25 +39,25 @@ impl State {
         }
     }
 
-    /// The short name users know.
-    pub fn name(self) -> &'static str {
+    /// The short name users know (`application mode (FFF)`).
+    pub fn name(self) -> Msg {
         match self {
-            State::Recovery => "recovery mode (FFH)",
-            State::MTools => "mTools mode (FFH, updater loaded)",
-            State::Application => "application mode (FFF)",
-            State::Updater => "updater mode",
-            State::Upgrade => "upgrade mode",
+            State::Recovery => Msg::StateRecovery,
+            State::MTools => Msg::StateMtools,
+            State::Application => Msg::StateApplication,
+            State::Updater => Msg::StateUpdater,
+            State::Upgrade => Msg::StateUpgrade,
         }
     }
 
     /// The line `info()` prints for this state.
-    pub fn info_line(self) -> &'static str {
+    pub fn info_line(self) -> Msg {
         match self {
-            State::Recovery => "Your modem is in recovery mode! Use firmware.dup and updater.elf to flash new firmware.",
-            State::MTools => "Your modem is in mTools mode.",
-            State::Application => "Your modem is in application mode. Here is the current version:",
-            State::Updater => "Your modem is in updater mode.",
-            State::Upgrade => "Your modem is in upgrade mode! Use firmware.dup to flash new firmware.",
+            State::Recovery => Msg::InfoRecovery,
+            State::MTools => Msg::InfoMtools,
+            State::Application => Msg::InfoApplication,
+            State::Updater => Msg::InfoUpdater,
+            State::Upgrade => Msg::InfoUpgrade,
         }
     }
 
@@ -67,8 +67,7 @@ impl State {
     }
 }
 
-/// What `info()` prints when the modem does not answer.
-pub const UNKNOWN_STATE_LINE: &str = "Cannot determine modem state!";
+use crate::msg::Msg;
 
 #[cfg(test)]
 mod tests {

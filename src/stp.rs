@@ -6,7 +6,8 @@
 //! buffer, so nothing is allocated.
 
 use crate::error::{Error, StpProblem};
-use crate::hal::{Deadline, Event, Hal, ImageSource};
+use crate::hal::{Deadline, Event, Hal, ImageSource, Pacer};
+use crate::msg::Msg;
 use crate::text::contains;
 use crc::{Crc, CRC_16_XMODEM};
 
@@ -21,7 +22,13 @@ pub const FIELD_BLOCK_SIZE: usize = 2016;
 /// Largest block any session allows (8192 max transfer − 16).
 pub const MAX_BLOCK_SIZE: usize = 8192 - HEADER_LEN;
 
+/// On a computer the usual 256-entry table; on a board the table-less (bitwise) form:
+/// 512 bytes less of read-only data for a few more instructions per byte, next to a
+/// UART that moves a byte in 10 µs.
+#[cfg(feature = "std")]
 const CRC16: Crc<u16> = Crc::<u16>::new(&CRC_16_XMODEM);
+#[cfg(not(feature = "std"))]
+const CRC16: Crc<u16, crc::NoTable> = Crc::<u16, crc::NoTable>::new(&CRC_16_XMODEM);
 
 /// CRC-16/XMODEM, as STP uses it for headers and payloads.
 pub fn crc16(data: &[u8]) -> u16 {
@@ -157,6 +164,15 @@ impl Default for StpConfig {
     }
 }
 
+/// What a reply wait says every 10 s of silence.
+const REPLY_NOTE: Msg = Msg::WaitReply;
+
+/// The state of one reply wait.
+struct Wait {
+    pacer: Pacer,
+    cancellable: bool,
+}
+
 /// Why one exchange failed (internal: decides between resend and abort).
 enum Miss {
     Timeout,
@@ -230,7 +246,9 @@ impl Session {
     }
 
     /// Sends a request and waits for its reply, resending on a bad or missing reply.
-    /// Returns the reply's payload length (the payload is in `reply`).
+    /// Returns the reply's payload length (the payload is in `reply`). A Ctrl-C is taken
+    /// while waiting, except after a block was announced (TRANSFER_BLOCK_CMD): its data
+    /// must follow, so the cancel waits for the next stop between blocks.
     #[inline(never)]
     fn exchange<H: Hal>(
         &mut self,
@@ -239,18 +257,19 @@ impl Session {
         payload: &[u8],
         reply: &mut [u8; 8],
     ) -> Result<usize, Error> {
+        let cancellable = op != Op::TransferBlockCmd;
         let header = Header::new(HOST_SIGNATURE, op as u8, self.sid, self.tid, payload).encode();
         let mut last = StpProblem::NoReply;
         for attempt in 0..self.cfg.tries {
             if attempt > 0 {
-                hal.event(&Event::Debug("STP: resending request"));
+                hal.event(&Event::Debug(b"STP: resending request"));
                 hal.discard_input()?;
             }
             hal.write_all(&header)?;
             if !payload.is_empty() {
                 hal.write_all(payload)?;
             }
-            match self.receive(hal, op, reply) {
+            match self.receive(hal, op, reply, cancellable) {
                 Ok(n) => return Ok(n),
                 Err(Miss::Timeout) => last = StpProblem::NoReply,
                 Err(Miss::Bad) => last = StpProblem::BadReply,
@@ -263,8 +282,14 @@ impl Session {
         Err(self.fail(last))
     }
 
-    /// Reads exactly `buf.len()` bytes before the deadline.
-    fn read_exact<H: Hal>(hal: &mut H, buf: &mut [u8], deadline: Deadline) -> Result<(), Miss> {
+    /// Reads exactly `buf.len()` bytes before the deadline; says what it waits for every
+    /// 10 s of silence.
+    fn read_exact<H: Hal>(
+        hal: &mut H,
+        buf: &mut [u8],
+        deadline: Deadline,
+        wait: &mut Wait,
+    ) -> Result<(), Miss> {
         let mut got = 0;
         while let Some(rest) = buf.get_mut(got..) {
             if rest.is_empty() {
@@ -274,26 +299,39 @@ impl Session {
             if deadline.passed(now) {
                 return Err(Miss::Timeout);
             }
-            let wait = deadline.remaining(now).min(500);
-            let n = link_read(hal, rest, wait).map_err(Miss::Fatal)?;
-            if n == 0 && hal.cancelled() {
-                return Err(Miss::Fatal(Error::Cancelled));
+            let chunk = deadline.remaining(now).min(500);
+            let n = link_read(hal, rest, chunk).map_err(Miss::Fatal)?;
+            if n == 0 {
+                if wait.cancellable && hal.cancelled() {
+                    return Err(Miss::Fatal(Error::Cancelled));
+                }
+                wait.pacer.beat(hal, REPLY_NOTE);
             }
             got += n;
         }
         Ok(())
     }
 
-    fn receive<H: Hal>(&mut self, hal: &mut H, op: Op, reply: &mut [u8; 8]) -> Result<usize, Miss> {
+    fn receive<H: Hal>(
+        &mut self,
+        hal: &mut H,
+        op: Op,
+        reply: &mut [u8; 8],
+        cancellable: bool,
+    ) -> Result<usize, Miss> {
         let deadline = Deadline::after(hal, self.cfg.reply_timeout_ms);
+        let mut wait = Wait {
+            pacer: Pacer::start(hal),
+            cancellable,
+        };
         let mut raw = [0u8; HEADER_LEN];
         // The signature first: text instead of a frame (a restarted modem) is seen at once.
         let (sig, rest) = raw.split_at_mut(4);
-        Self::read_exact(hal, sig, deadline)?;
+        Self::read_exact(hal, sig, deadline, &mut wait)?;
         if *sig != MODEM_SIGNATURE.to_be_bytes() {
             return Err(Self::classify_garbage(hal, sig));
         }
-        Self::read_exact(hal, rest, deadline)?;
+        Self::read_exact(hal, rest, deadline, &mut wait)?;
         let h = Header::decode(&raw);
         if !h.answers(op, self.sid, self.tid) {
             return Err(Miss::Bad);
@@ -301,7 +339,7 @@ impl Session {
         let Some(body) = reply.get_mut(..usize::from(h.len)) else {
             return Err(Miss::Bad);
         };
-        Self::read_exact(hal, body, deadline)?;
+        Self::read_exact(hal, body, deadline, &mut wait)?;
         if !body.is_empty() && crc16(body) != h.payload_crc {
             return Err(Miss::Bad);
         }
@@ -454,10 +492,24 @@ impl Session {
         hal.write_all(&header)?;
         let deadline = Deadline::after(hal, 2_000);
         let mut raw = [0u8; HEADER_LEN];
-        match Self::read_exact(hal, &mut raw, deadline) {
+        let mut wait = Wait {
+            pacer: Pacer::start(hal),
+            cancellable: false,
+        };
+        match Self::read_exact(hal, &mut raw, deadline, &mut wait) {
             Ok(()) | Err(Miss::Timeout) | Err(Miss::Bad) | Err(Miss::Rebooted) => Ok(()),
             Err(Miss::Fatal(e)) => Err(e),
         }
+    }
+
+    /// Ends a session given up part-way (spec section 4): input that may still come is
+    /// dropped, then a RESET continuing the session's transactions is sent, and the input
+    /// is dropped again (its reply, or stale replies). The modem then answers AT again.
+    pub fn abandon<H: Hal>(&mut self, hal: &mut H) -> Result<(), Error> {
+        hal.discard_input()?;
+        self.close(hal)?;
+        hal.sleep_ms(200);
+        hal.discard_input()
     }
 }
 

@@ -4,18 +4,25 @@
 //!
 //! On the board every byte of code counts and a panic is a hang, so nothing here indexes
 //! without a check the compiler can see, and numbers are written by hand instead of
-//! through `core::fmt` (which costs several kilobytes of code and a deep stack).
+//! through `core::fmt` (which costs several kilobytes of code and a deep stack). Text is
+//! handled as bytes (UTF-8 by convention: the engine's own text is ASCII, a user's path
+//! passes through unchanged), so no UTF-8 validator is linked into the board's module.
 
 /// Where composed text goes: a [`Text`] buffer on the board, a `String` on a computer.
 pub trait Sink {
+    /// Appends `b` (as much as fits).
+    fn put_bytes(&mut self, b: &[u8]);
+
     /// Appends `s` (as much as fits).
-    fn put(&mut self, s: &str);
+    fn put(&mut self, s: &str) {
+        self.put_bytes(s.as_bytes());
+    }
 
     /// Appends `n` in decimal.
     fn put_u32(&mut self, n: u32) {
         let mut digits = [0u8; 10];
         let s = decimal(n, &mut digits);
-        self.put(s);
+        self.put_bytes(s);
     }
 
     /// Appends `n` in decimal with a minus sign when the 32-bit value is negative as
@@ -30,8 +37,8 @@ pub trait Sink {
     }
 }
 
-/// Writes `n` in decimal into `buf` and returns it as text.
-pub fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &str {
+/// Writes `n` in decimal into `buf` and returns its digits.
+pub fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &[u8] {
     let mut start = buf.len();
     loop {
         start -= 1;
@@ -43,7 +50,7 @@ pub fn decimal(mut n: u32, buf: &mut [u8; 10]) -> &str {
             break;
         }
     }
-    core::str::from_utf8(buf.get(start..).unwrap_or(&[])).unwrap_or("")
+    buf.get(start..).unwrap_or(&[])
 }
 
 /// A fixed-size text buffer; what does not fit is cut at a character boundary.
@@ -73,15 +80,8 @@ impl<const N: usize> Text<N> {
     }
 
     /// The text so far.
-    pub fn as_str(&self) -> &str {
-        let bytes = self.buf.get(..self.len).unwrap_or(&[]);
-        match core::str::from_utf8(bytes) {
-            Ok(s) => s,
-            // Only whole characters are stored, so this does not happen; be safe anyway.
-            Err(e) => {
-                core::str::from_utf8(bytes.get(..e.valid_up_to()).unwrap_or(&[])).unwrap_or("")
-            }
-        }
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
     }
 
     /// True when nothing was written.
@@ -91,20 +91,32 @@ impl<const N: usize> Text<N> {
 }
 
 impl<const N: usize> Sink for Text<N> {
-    fn put(&mut self, s: &str) {
-        let room = N - self.len.min(N);
-        let mut take = s.len().min(room);
-        while take > 0 && !s.is_char_boundary(take) {
-            take -= 1;
-        }
-        let src = s.as_bytes().get(..take).unwrap_or(&[]);
-        let dst = self.buf.get_mut(self.len..).unwrap_or(&mut []);
-        self.len += copy_prefix(dst, src);
+    fn put_bytes(&mut self, b: &[u8]) {
+        self.len = append(&mut self.buf, self.len, b);
+    }
+}
+
+/// Appends as much of `b` as fits after `len` bytes of `buf`; returns the new length.
+/// (One copy of the code for every size of [`Text`].)
+#[inline(never)]
+pub(crate) fn append(buf: &mut [u8], len: usize, b: &[u8]) -> usize {
+    len + copy_prefix(buf.get_mut(len..).unwrap_or(&mut []), b)
+}
+
+#[cfg(feature = "std")]
+impl<const N: usize> Text<N> {
+    /// The text as a `String` (on a computer; invalid UTF-8 shows as U+FFFD).
+    pub fn to_string_lossy(&self) -> std::string::String {
+        std::string::String::from_utf8_lossy(self.as_bytes()).into_owned()
     }
 }
 
 #[cfg(feature = "std")]
 impl Sink for std::string::String {
+    fn put_bytes(&mut self, b: &[u8]) {
+        self.push_str(&std::string::String::from_utf8_lossy(b));
+    }
+
     fn put(&mut self, s: &str) {
         self.push_str(s);
     }
@@ -187,11 +199,6 @@ pub fn base_name(s: &[u8]) -> &[u8] {
     }
 }
 
-/// The same bytes as text, or "" when they are not UTF-8.
-pub fn as_str(s: &[u8]) -> &str {
-    core::str::from_utf8(s).unwrap_or("")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,7 +211,7 @@ mod tests {
         t.put_u32(4_294_967_295);
         t.put(" ");
         t.put_count(u32::MAX - 4);
-        assert_eq!(t.as_str(), "0 4294967295 -5");
+        assert_eq!(t.as_bytes(), b"0 4294967295 -5");
         assert_eq!(parse_u32(b"38638"), Some(38638));
         assert_eq!(parse_u32(b"4294967296"), None);
         assert_eq!(parse_u32(b"12a"), None);
@@ -213,15 +220,13 @@ mod tests {
     }
 
     #[test]
-    fn cut_at_char_boundary() {
+    fn what_does_not_fit_is_cut() {
         let mut t: Text<4> = Text::new();
-        t.put("ab\u{e9}c");
-        assert_eq!(t.as_str(), "ab\u{e9}");
-        t.put("more");
-        assert_eq!(t.as_str(), "ab\u{e9}");
-        let mut u: Text<3> = Text::new();
-        u.put("ab\u{e9}");
-        assert_eq!(u.as_str(), "ab");
+        t.put("abc");
+        t.put("def");
+        assert_eq!(t.as_bytes(), b"abcd");
+        t.clear();
+        assert!(t.is_empty());
     }
 
     #[test]

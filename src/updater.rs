@@ -5,15 +5,16 @@
 //! only read-only commands (`AT`, `AT+SMOD?`, `ATI1`, `showver`). Only then does it send the
 //! first command that changes the modem, so a bad input leaves the modem as it was.
 
-use crate::at::{self, Reply, ReplyBuf, Status};
-use crate::error::{Error, FileProblem, FileRole};
-use crate::hal::{Deadline, Event, Hal, ImageSource, Payload, Stage};
+use crate::at::{self, Ask, Reply, ReplyBuf, Status};
+use crate::error::{Awaited, Error, FileProblem, FileRole};
+use crate::hal::{Deadline, Event, Hal, ImageSource, Pacer, Payload, Stage};
 use crate::image::{self, FirmwareKind, Headed, FFF_LIMIT};
+use crate::msg::{self, Arg, Msg};
 use crate::state::State;
 use crate::stp::{Session, SessionInfo, StpConfig, MAX_BLOCK_SIZE};
-use crate::text::{as_str, contains, Sink, Text};
+use crate::text::{contains, Text};
 use crate::version::{parse_imei, Versions};
-use heapless::String;
+use heapless::Vec;
 
 /// The modem's usual baud rate.
 pub const FAST_BAUD: u32 = 921_600;
@@ -83,6 +84,8 @@ pub struct Options {
     pub resume: bool,
     /// Print the whole `showver` block instead of `ATI1`.
     pub verbose: bool,
+    /// Flash a `.dup` even when it is shorter than its header announces.
+    pub allow_truncated: bool,
     /// STP settings (block size, reply timeout, tries).
     pub stp: StpConfig,
     /// Time limits.
@@ -99,7 +102,7 @@ pub struct ModemInfo {
     /// Versions (application mode only).
     pub versions: Versions,
     /// IMEI (application mode only).
-    pub imei: Option<String<16>>,
+    pub imei: Option<Vec<u8, 16>>,
 }
 
 /// A finished update.
@@ -114,7 +117,7 @@ pub struct Outcome {
     /// Versions after.
     pub after: Versions,
     /// IMEI after.
-    pub imei: Option<String<16>>,
+    pub imei: Option<Vec<u8, 16>>,
     /// FFF or ON_THE_FLY for the firmware image.
     pub method: Method,
     /// Bytes of all files the modem acknowledged.
@@ -123,49 +126,26 @@ pub struct Outcome {
     pub elapsed_ms: u64,
 }
 
-/// What the user does next after a failure.
+/// A failed operation: what went wrong, the modem's state now, and what was done.
+/// [`crate::report`] turns it into the failure lines and the command that continues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Next {
-    /// The modem was not changed: fix the input, then run the same command.
-    FixInput,
-    /// Run the same command again.
-    RunAgain,
-    /// Run again with the full image (the modem is in upgrade mode).
-    RunFullImage,
-    /// Run again with the full image and updater.elf (recovery mode).
-    RunWithUpdater,
-    /// Unplug the power first, then check the state and run again.
-    PowerCycle,
-}
-
-/// A failed operation: what went wrong, the modem's state now, and what to do.
-#[derive(Debug, Clone)]
 pub struct Failure {
     /// The error.
     pub error: Error,
-    /// The modem's state as far as known.
+    /// The modem's state now, as far as known (asked again after a failure part-way).
     pub state: Option<State>,
     /// True when a command that changes the modem had been sent.
     pub modem_changed: bool,
-}
-
-impl Failure {
-    /// What the user should do next.
-    pub fn next(&self) -> Next {
-        if !self.modem_changed {
-            return match self.error {
-                Error::NoResponse | Error::Timeout { .. } => Next::PowerCycle,
-                e if e.is_input_error() => Next::FixInput,
-                _ => Next::RunAgain,
-            };
-        }
-        match self.state {
-            Some(State::Upgrade) | Some(State::MTools) | Some(State::Updater) => Next::RunFullImage,
-            Some(State::Recovery) => Next::RunWithUpdater,
-            Some(State::Application) => Next::RunAgain,
-            None => Next::PowerCycle,
-        }
-    }
+    /// The state when the operation started, when it was found.
+    pub state_before: Option<State>,
+    /// The method of the update, once decided.
+    pub method: Option<Method>,
+    /// The software build before, when read.
+    pub build_before: Option<u32>,
+    /// Bytes of the files the modem acknowledged.
+    pub bytes_sent: u32,
+    /// How long the operation ran, in milliseconds.
+    pub elapsed_ms: u32,
 }
 
 impl Failure {
@@ -175,6 +155,11 @@ impl Failure {
             error,
             state: None,
             modem_changed: false,
+            state_before: None,
+            method: None,
+            build_before: None,
+            bytes_sent: 0,
+            elapsed_ms: 0,
         }
     }
 
@@ -244,9 +229,28 @@ pub struct Updater<'w, H: Hal> {
     state: Option<State>,
     changed: bool,
     sent: u32,
+    started: u32,
+    cancel_off: bool,
+    state_before: Option<State>,
+    method: Option<Method>,
+    build_before: Option<u32>,
 }
 
 type Step<T> = Result<T, Error>;
+
+/// What [`Updater::poll`] waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Poll {
+    /// `+SMUPGRADE: success` (or `fail`).
+    UpgradeResult,
+    /// No `+SMUPGRADE: on-going`.
+    NotFlashing,
+    /// `+SMSWBOOT:` naming RECOVERY, FFH or FFF.
+    BootMode,
+}
+
+/// What the updater says while the modem flashes.
+const FLASHING_NOTE: Msg = Msg::WaitFlashing;
 
 impl<'w, H: Hal> Updater<'w, H> {
     /// An updater over the platform `hal`, working in `ws`.
@@ -259,6 +263,11 @@ impl<'w, H: Hal> Updater<'w, H> {
             state: None,
             changed: false,
             sent: 0,
+            started: 0,
+            cancel_off: false,
+            state_before: None,
+            method: None,
+            build_before: None,
         }
     }
 
@@ -269,19 +278,18 @@ impl<'w, H: Hal> Updater<'w, H> {
 
     // ----- small helpers -------------------------------------------------------------
 
-    fn say(&mut self, text: &str) {
-        self.hal.event(&Event::Message(text));
+    /// Prints a sentence of the catalogue.
+    fn say(&mut self, m: Msg) {
+        self.say_args(m, &[]);
     }
 
-    /// Starts a message in the workspace's text line; [`Self::say_text`] prints it.
-    fn compose(&mut self, start: &str) -> &mut Text<256> {
+    /// Prints a sentence of the catalogue with its arguments (composed in the workspace's
+    /// text line).
+    #[inline(never)]
+    fn say_args(&mut self, m: Msg, args: &[Arg<'_>]) {
         self.ws.text.clear();
-        self.ws.text.put(start);
-        &mut self.ws.text
-    }
-
-    fn say_text(&mut self) {
-        self.hal.event(&Event::Message(self.ws.text.as_str()));
+        msg::write(&mut self.ws.text, m, args);
+        self.hal.event(&Event::Message(self.ws.text.as_bytes()));
     }
 
     fn stage(&mut self, stage: Stage) {
@@ -292,14 +300,29 @@ impl<'w, H: Hal> Updater<'w, H> {
         self.hal.event(&Event::Tick);
     }
 
-    fn at(&mut self, command: &str, timeout_ms: u32) -> Step<Reply> {
+    fn ask(&mut self, command: &str, timeout_ms: u32, need_body: bool) -> Step<Reply> {
+        let ask = Ask {
+            timeout_ms,
+            need_body,
+            cancellable: !self.cancel_off,
+        };
         at::command(
             &mut self.hal,
             &mut self.ws.reply,
             &mut self.ws.text,
             command,
-            timeout_ms,
+            ask,
         )
+    }
+
+    fn at(&mut self, command: &str, timeout_ms: u32) -> Step<Reply> {
+        self.ask(command, timeout_ms, false)
+    }
+
+    /// A command whose reply has a body (`AT+SMOD?`): a late `OK` of an earlier command
+    /// is not taken for it.
+    fn at_body(&mut self, command: &str, timeout_ms: u32) -> Step<Reply> {
+        self.ask(command, timeout_ms, true)
     }
 
     /// A command that changes the modem and must answer OK.
@@ -310,7 +333,7 @@ impl<'w, H: Hal> Updater<'w, H> {
             Status::Ok => Ok(reply),
             Status::Error => Err(Error::AtError { command }),
             Status::Timeout => Err(Error::Timeout {
-                waiting_for: command,
+                waiting_for: Awaited::Command(command),
             }),
         }
     }
@@ -327,10 +350,10 @@ impl<'w, H: Hal> Updater<'w, H> {
         if self.at(command, t)?.status != Status::Timeout {
             return Ok(());
         }
-        self.wake(t.saturating_mul(3), "AT")?;
+        self.wake(t.saturating_mul(3), Msg::WaitWakeup)?;
         match self.at(command, t)?.status {
             Status::Timeout => Err(Error::Timeout {
-                waiting_for: command,
+                waiting_for: Awaited::Command(command),
             }),
             _ => Ok(()),
         }
@@ -355,12 +378,18 @@ impl<'w, H: Hal> Updater<'w, H> {
     /// `AT` until `OK`, for up to `limit_ms`, printing dots. After the first few silent
     /// tries it also tries the other baud rate (a reset may have changed the modem's).
     #[inline(never)]
-    fn wake(&mut self, limit_ms: u32, what: &'static str) -> Step<()> {
+    fn wake(&mut self, limit_ms: u32, what: Msg) -> Step<()> {
         let deadline = Deadline::after(&mut self.hal, limit_ms);
+        let mut pacer = Pacer::start(&mut self.hal);
         let mut tries = 0u32;
         loop {
-            if self.at("AT", 1_000)?.ok() {
+            let reply = self.at("AT", 1_000)?;
+            if reply.ok() {
                 return Ok(());
+            }
+            pacer.beat(&mut self.hal, what);
+            if self.ws.reply.restarted_only() {
+                continue; // it just restarted: ask again at once
             }
             tries += 1;
             if tries % 4 == 3 {
@@ -373,15 +402,17 @@ impl<'w, H: Hal> Updater<'w, H> {
             }
             self.tick();
             if deadline.passed(self.hal.now_ms()) {
-                return Err(Error::Timeout { waiting_for: what });
+                return Err(Error::Timeout {
+                    waiting_for: Awaited::Wait(what),
+                });
             }
             self.hal.sleep_ms(500);
         }
     }
 
     fn smod(&mut self) -> Step<Option<State>> {
-        for _ in 0..2 {
-            self.at("AT+SMOD?", self.opts.timeouts.command_ms)?;
+        for _ in 0..3 {
+            self.at_body("AT+SMOD?", self.opts.timeouts.command_ms)?;
             if let Some(state) = self.ws.reply.integer().and_then(State::from_smod) {
                 return Ok(Some(state));
             }
@@ -393,20 +424,47 @@ impl<'w, H: Hal> Updater<'w, H> {
     /// so the user is told the real state and the command that continues.
     #[inline(never)]
     fn fail_after_change(&mut self, error: Error) -> Failure {
-        if self.changed && !matches!(error, Error::Cancelled | Error::Link) {
+        let link_lost = matches!(
+            error,
+            Error::Link
+                | Error::LinkGone
+                | Error::MicroPythonPrompt
+                | Error::StreamCount { link: true, .. }
+        );
+        if self.changed && !link_lost {
+            // Asked even after a Ctrl-C (read-only commands, about 10 s at most): the
+            // report must say where the modem really is.
+            self.cancel_off = true;
             if let Ok(state) = self.detect() {
                 self.state = state;
             }
+            self.cancel_off = false;
         }
         self.fail(error)
     }
 
-    fn fail(&self, error: Error) -> Failure {
+    fn fail(&mut self, error: Error) -> Failure {
+        let now = self.hal.now_ms();
         Failure {
             error,
             state: self.state,
             modem_changed: self.changed,
+            state_before: self.state_before,
+            method: self.method,
+            build_before: self.build_before,
+            bytes_sent: self.sent,
+            elapsed_ms: now.wrapping_sub(self.started),
         }
+    }
+
+    /// Forgets what the last operation found: a new one starts.
+    fn begin(&mut self) {
+        self.started = self.hal.now_ms();
+        self.changed = false;
+        self.sent = 0;
+        self.state_before = None;
+        self.method = None;
+        self.build_before = None;
     }
 
     // ----- detection and information -----------------------------------------------
@@ -418,11 +476,11 @@ impl<'w, H: Hal> Updater<'w, H> {
         self.stage(Stage::Detect);
         self.hal.set_baud(FAST_BAUD)?;
         self.baud = FAST_BAUD;
-        if self.knock(3)? || self.leave_data_mode()? {
+        if self.knock()? || self.leave_data_mode()? {
             return self.found();
         }
         self.set_baud(RECOVERY_BAUD)?;
-        if self.knock(3)? {
+        if self.knock()? {
             return self.found();
         }
         self.set_baud(FAST_BAUD)?;
@@ -434,16 +492,21 @@ impl<'w, H: Hal> Updater<'w, H> {
         let state = self.smod()?;
         self.state = state;
         if self.baud == RECOVERY_BAUD && state != Some(State::Recovery) {
-            self.say("The modem answers at 115200 baud only; continuing at 115200 (slower).");
+            self.say(Msg::SayOnly115200);
         }
         Ok(state)
     }
 
-    /// Plain `AT`, `tries` times with growing waits.
-    fn knock(&mut self, tries: u32) -> Step<bool> {
-        for i in 1..=tries {
-            if self.at("AT", 300 * i)?.ok() {
+    /// Plain `AT` with growing waits (0.5, 1 and 2.5 s: a modem that answers up to 2 s
+    /// late is found; a late `OK` counts). A MicroPython prompt answering instead is an
+    /// error of its own.
+    fn knock(&mut self) -> Step<bool> {
+        for wait in [500, 1_000, 2_500] {
+            if self.at("AT", wait)?.ok() {
                 return Ok(true);
+            }
+            if self.ws.reply.looks_like_micropython() {
+                return Err(Error::MicroPythonPrompt);
             }
         }
         Ok(false)
@@ -453,19 +516,25 @@ impl<'w, H: Hal> Updater<'w, H> {
     #[inline(never)]
     fn leave_data_mode(&mut self) -> Step<bool> {
         self.hal
-            .event(&Event::Debug("no answer: trying +++ (data mode)"));
+            .event(&Event::Debug(b"no answer: trying +++ (data mode)"));
         let guard = self.opts.timeouts.guard_ms;
         self.hal.discard_input()?;
         self.hal.sleep_ms(guard);
         self.hal.write_all(b"+++")?;
         self.hal.sleep_ms(guard);
-        at::collect(&mut self.hal, &mut self.ws.reply, "+++", 1_000)?;
-        self.knock(2)
+        at::collect(&mut self.hal, &mut self.ws.reply, "+++", Ask::wait(1_000))?;
+        self.knock()
     }
 
-    /// The modem's state (`AT+SMOD?`), `None` when it does not answer.
-    pub fn state(&mut self) -> Result<Option<State>, Failure> {
-        self.detect().map_err(|e| self.fail(e))
+    /// The modem's state (`AT+SMOD?`); nothing answering is a failure
+    /// ([`Error::NoResponse`]), so that scripts see it.
+    pub fn state(&mut self) -> Result<State, Failure> {
+        self.begin();
+        match self.detect() {
+            Ok(Some(state)) => Ok(state),
+            Ok(None) => Err(self.fail(Error::NoResponse)),
+            Err(e) => Err(self.fail(e)),
+        }
     }
 
     /// `ATI1` (and the `showver` block when asked), parsed into `v`; with `print`, the
@@ -489,27 +558,32 @@ impl<'w, H: Hal> Updater<'w, H> {
 
     fn print_reply(&mut self) {
         for line in self.ws.reply.lines() {
-            self.hal.event(&Event::Message(as_str(line)));
+            self.hal.event(&Event::Message(line));
         }
     }
 
     #[inline(never)]
-    fn print_versions(&mut self, verbose: bool) -> Step<(Versions, Option<String<16>>)> {
+    fn print_versions(&mut self, verbose: bool) -> Step<(Versions, Option<Vec<u8, 16>>)> {
         let t = self.opts.timeouts.command_ms;
         self.at("AT+CGSN", t)?;
         let imei = parse_imei(self.ws.reply.lines());
         let mut v = Versions::default();
         self.versions(&mut v, verbose, true)?;
         if let Some(imei) = &imei {
-            self.compose("IMEI: ").put(imei);
-            self.say_text();
+            self.say_args(Msg::SayImei, &[Arg::Text(imei)]);
         }
         Ok((v, imei))
     }
 
-    /// `info()`: the state, and in application mode the versions and the IMEI.
+    /// `info()`: the state, and in application mode the versions and the IMEI. Nothing
+    /// answering is a failure ([`Error::NoResponse`]) after the familiar line.
     pub fn info(&mut self) -> Result<ModemInfo, Failure> {
-        self.info_inner().map_err(|e| self.fail(e))
+        self.begin();
+        match self.info_inner() {
+            Ok(info) if info.state.is_none() => Err(self.fail(Error::NoResponse)),
+            Ok(info) => Ok(info),
+            Err(e) => Err(self.fail(e)),
+        }
     }
 
     #[inline(never)]
@@ -521,7 +595,7 @@ impl<'w, H: Hal> Updater<'w, H> {
             ..ModemInfo::default()
         };
         let Some(state) = state else {
-            self.say(crate::state::UNKNOWN_STATE_LINE);
+            self.say(Msg::InfoUnknown);
             return Ok(info);
         };
         self.say(state.info_line());
@@ -544,14 +618,13 @@ impl<'w, H: Hal> Updater<'w, H> {
         updater: Option<&mut I>,
         bootrom: Option<&mut I>,
     ) -> Result<Outcome, Failure> {
-        let started = self.hal.now_ms();
-        self.changed = false;
-        self.sent = 0;
+        self.begin();
+        let started = self.started;
         self.stage(Stage::CheckFiles);
         let mut fw = open_checked(firmware, FileRole::Firmware)?;
-        let name = fw.name().as_bytes();
-        let check =
-            image::check_firmware(fw.head(), fw.size(), name).map_err(Failure::untouched)?;
+        let name = fw.name();
+        let check = image::check_firmware(fw.head(), fw.size(), name, self.opts.allow_truncated)
+            .map_err(Failure::untouched)?;
         let mut up = match updater {
             Some(u) => Some(open_checked(u, FileRole::Updater)?),
             None => None,
@@ -560,13 +633,7 @@ impl<'w, H: Hal> Updater<'w, H> {
             Some(b) => Some(open_checked(b, FileRole::Bootrom)?),
             None => None,
         };
-        let mut result = self.run_checked(
-            &mut fw,
-            check.kind,
-            check.length_mismatch,
-            up.as_mut(),
-            br.as_mut(),
-        );
+        let mut result = self.run_checked(&mut fw, check, up.as_mut(), br.as_mut());
         if let Ok(outcome) = &mut result {
             outcome.elapsed_ms = u64::from(self.hal.now_ms().wrapping_sub(started));
         }
@@ -577,15 +644,13 @@ impl<'w, H: Hal> Updater<'w, H> {
     fn run_checked<I: ImageSource + ?Sized>(
         &mut self,
         fw: &mut Headed<'_, I>,
-        kind: FirmwareKind,
-        length_mismatch: bool,
+        check: image::FirmwareCheck,
         up: Option<&mut Headed<'_, I>>,
         br: Option<&mut Headed<'_, I>>,
     ) -> Result<Outcome, Failure> {
-        if length_mismatch {
-            self.say(
-                "Warning: the file's size differs from what its header says; it may be cut short.",
-            );
+        let kind = check.kind;
+        if check.length_mismatch {
+            self.say(Msg::SayLengthWarning);
         }
         let size = fw.size();
         let input = |problem| Error::File {
@@ -599,18 +664,20 @@ impl<'w, H: Hal> Updater<'w, H> {
             return Err(self.fail(input(FileProblem::TooBigForFff { size })));
         }
         if size > FFF_LIMIT && self.opts.method == MethodChoice::Auto {
-            self.say("Firmware file is too big to load via FFF method. Using ON_THE_FLY");
+            self.say(Msg::SayTooBigForFff);
         }
-        self.say("Attempting AT wakeup...");
+        self.say(Msg::SayWakeup);
         let state = match self.detect() {
             Ok(Some(state)) => state,
             Ok(None) => return Err(self.fail(Error::NoResponse)),
             Err(e) => return Err(self.fail(e)),
         };
+        self.state_before = Some(state);
         let mut before = Versions::default();
         if state == State::Application {
             self.versions(&mut before, true, false)
                 .map_err(|e| self.fail(e))?;
+            self.build_before = before.software_build;
         }
         let plan = self
             .plan(state, kind, size, &before, up.is_some(), br.is_some())
@@ -619,9 +686,10 @@ impl<'w, H: Hal> Updater<'w, H> {
             Plan::Normal(m) => m,
             _ => Method::OnTheFly,
         };
+        self.method = Some(method);
         let done = self
             .execute(plan, fw, up, br)
-            .and_then(|()| self.closing_report());
+            .and_then(|()| self.closing_report(check.build));
         let (after, imei) = done.map_err(|e| self.fail_after_change(e))?;
         Ok(Outcome {
             state_before: state,
@@ -670,7 +738,7 @@ impl<'w, H: Hal> Updater<'w, H> {
                     }
                 }
                 if self.opts.resume {
-                    self.say("The modem is in application mode: nothing to resume, doing a normal update.");
+                    self.say(Msg::SayNothingToResume);
                 }
                 if have_updater && versions.has_old_bootloader() {
                     return if have_bootrom {
@@ -680,8 +748,8 @@ impl<'w, H: Hal> Updater<'w, H> {
                     };
                 }
                 if have_updater {
-                    self.say("FFH mode is not necessary... ignoring!");
-                    self.say("Do not specify updater.elf when updating!");
+                    self.say(Msg::SayFfhNotNecessary);
+                    self.say(Msg::SayNoUpdaterElf);
                 }
                 let fff = match self.opts.method {
                     MethodChoice::Fff | MethodChoice::Auto => true,
@@ -719,7 +787,7 @@ impl<'w, H: Hal> Updater<'w, H> {
                 self.on_the_fly(fw)
             }
             Plan::Resume => {
-                self.say("The modem is in upgrade mode: sending the image again from the start.");
+                self.say(Msg::SayResume);
                 self.on_the_fly(fw)
             }
             Plan::Recovery => {
@@ -743,12 +811,12 @@ impl<'w, H: Hal> Updater<'w, H> {
     fn prepare(&mut self) -> Step<()> {
         self.stage(Stage::Prepare);
         let wake = self.opts.timeouts.command_ms.saturating_mul(5);
-        self.wake(wake, "AT wakeup")?;
+        self.wake(wake, Msg::WaitWakeup)?;
         for command in ["AT+BIND=AT", "ATE0", "AT+SMLOG?", "AT+SMOD?"] {
             self.prep(command)?;
         }
         self.prep("AT+SQNSUPGRADENTF=\"started\"")?;
-        self.wake(wake, "AT wakeup")?;
+        self.wake(wake, Msg::WaitWakeup)?;
         self.prep("AT+SQNWL=\"sqndcc\",2")?;
         self.prep("AT+CFUN=4")
     }
@@ -761,13 +829,14 @@ impl<'w, H: Hal> Updater<'w, H> {
         let reply = self.at(now, t)?;
         match reply.status {
             Status::Ok => Ok(()),
-            Status::Timeout => Err(Error::Timeout { waiting_for: now }),
+            Status::Timeout => Err(Error::Timeout {
+                waiting_for: Awaited::Command(now),
+            }),
             Status::Error => {
-                let text = self.compose(now);
-                text.put(" returned ERROR, trying ");
-                text.put(later);
-                text.put(" and a reset");
-                self.say_text();
+                self.say_args(
+                    Msg::SaySwbootFallback,
+                    &[Arg::Text(now.as_bytes()), Arg::Text(later.as_bytes())],
+                );
                 self.hal.sleep_ms(self.opts.timeouts.error_retry_ms);
                 if !self.at(later, t)?.ok() {
                     return Err(Error::AtError { command: now });
@@ -780,18 +849,25 @@ impl<'w, H: Hal> Updater<'w, H> {
 
     /// Waits for the modem to come back after a reset: `+SYSSTART` or the settle time,
     /// then `AT` until `OK`.
-    fn after_reset(&mut self, what: &'static str) -> Step<()> {
-        at::wait_for(&mut self.hal, b"+SYSSTART", self.opts.timeouts.settle_ms)?;
+    fn after_reset(&mut self, what: Msg) -> Step<()> {
+        self.await_restart()?;
         self.wake(self.opts.timeouts.wake_ms, what)
+    }
+
+    /// Waits for `+SYSSTART` (the end of a reset), at most the settle time.
+    fn await_restart(&mut self) -> Step<()> {
+        let settle = Ask::wait(self.opts.timeouts.settle_ms);
+        at::collect(&mut self.hal, &mut self.ws.reply, "", settle)?;
+        Ok(())
     }
 
     #[inline(never)]
     fn switch_to_upgrade(&mut self) -> Step<()> {
         self.stage(Stage::SwitchToUpgrade);
-        self.say("Entering upgrade mode...");
+        self.say(Msg::SayEnteringUpgrade);
         self.switch_boot("AT+SMSWBOOT=3,1", "AT+SMSWBOOT=3,0")?;
         self.state = Some(State::Upgrade);
-        self.after_reset("the modem to restart in upgrade mode")?;
+        self.after_reset(Msg::WaitUpgradeRestart)?;
         self.prep("AT+CFUN=4")?;
         self.prep("AT+SMLOG?")
     }
@@ -814,24 +890,31 @@ impl<'w, H: Hal> Updater<'w, H> {
         let info = session.open(&mut self.hal)?;
         let block = session.block_size(&info, self.ws.block.len());
         let total = image.size();
-        let text = self.compose("Session opened: version ");
-        text.put_u32(u32::from(info.version));
-        text.put(", max transfer ");
-        text.put_u32(u32::from(info.max_transfer));
-        text.put(" bytes");
-        self.say_text();
+        self.say_args(
+            Msg::SaySession,
+            &[
+                Arg::Num(u32::from(info.version)),
+                Arg::Num(u32::from(info.max_transfer)),
+            ],
+        );
         self.hal.event(&Event::TransferStart { what, total });
         let result = session.send_image(&mut self.hal, image, &mut self.ws.block, block);
         let acked = session.acked();
         self.sent = self.sent.saturating_add(acked);
         if let Err(e) = result {
-            if matches!(
+            let link_works = !matches!(
                 e,
-                Error::Cancelled | Error::ImageRead | Error::StreamCount { link: false, .. }
-            ) {
-                // The link still works: end the session so the modem leaves STP and
-                // answers AT again (it stays in the mode it was in).
-                let _ = session.close(&mut self.hal);
+                Error::Link
+                    | Error::LinkGone
+                    | Error::StreamCount { link: true, .. }
+                    | Error::RebootedDuringTransfer { .. }
+            );
+            if link_works {
+                // An abandoned session leaves the modem deaf to AT until it gets a RESET
+                // (spec section 4): end it, so that it answers again in upgrade mode and
+                // a plain re-run continues.
+                self.say(Msg::SayEndingTransfer);
+                let _ = session.abandon(&mut self.hal);
             }
             return Err(e);
         }
@@ -855,115 +938,120 @@ impl<'w, H: Hal> Updater<'w, H> {
 
     #[inline(never)]
     fn fff<I: ImageSource + ?Sized>(&mut self, fw: &mut Headed<'_, I>) -> Step<()> {
-        self.say("Starting STP (DO NOT DISCONNECT POWER!!!)");
+        self.say(Msg::SayStartingStp);
         self.transfer("AT+SMSTPU", fw, Payload::Firmware)?;
         self.must("AT+SMUPGRADE")?;
         self.stage(Stage::Flashing);
-        self.say("Resetting (DO NOT DISCONNECT POWER!!!)");
+        self.say(Msg::SayResetting);
         self.wait_upgrade_result()?;
-        self.state = Some(State::Application);
+        self.state = self.smod()?;
+        if self.state != Some(State::Application) {
+            return Err(Error::NotBackInApplication);
+        }
         self.prep("AT+SQNSUPGRADENTF=\"success\"")
     }
 
     #[inline(never)]
     fn on_the_fly<I: ImageSource + ?Sized>(&mut self, fw: &mut Headed<'_, I>) -> Step<()> {
-        self.wait_while_flashing()?;
-        self.say("Starting STP ON_THE_FLY");
+        // A modem still busy with an earlier image refuses a new transfer (read-only).
+        self.poll(Poll::NotFlashing)?;
+        self.say(Msg::SayStartingOnTheFly);
         self.transfer("AT+SMSTPU=\"ON_THE_FLY\"", fw, Payload::Firmware)?;
-        self.say("Code download done, returning to user mode");
+        self.say(Msg::SayDownloadDone);
         self.stage(Stage::Flashing);
-        self.say("Resetting (DO NOT DISCONNECT POWER!!!)");
+        self.say(Msg::SayResetting);
         self.wait_upgrade_result()?;
-        self.wait_boot_mode_known()?;
+        self.poll(Poll::BootMode)?;
         self.stage(Stage::Finish);
         self.switch_boot("AT+SMSWBOOT=1,1", "AT+SMSWBOOT=1,0")?;
-        self.after_reset("the modem to restart in application mode")?;
+        self.after_reset(Msg::WaitApplicationRestart)?;
         self.state = self.smod()?;
+        if self.state != Some(State::Application) {
+            // The switch did not take: select application boot, then reset (the fallback).
+            self.say(Msg::SaySwitchingAgain);
+            if !self
+                .at("AT+SMSWBOOT=1,0", self.opts.timeouts.command_ms)?
+                .ok()
+            {
+                return Err(Error::AtError {
+                    command: "AT+SMSWBOOT=1,0",
+                });
+            }
+            self.hal.write_all(b"AT^RESET\r\n")?;
+            self.after_reset(Msg::WaitApplicationRestart)?;
+            self.state = self.smod()?;
+            if self.state != Some(State::Application) {
+                return Err(Error::NotBackInApplication);
+            }
+        }
         self.prep("AT+SQNSUPGRADENTF=\"success\"")
-    }
-
-    /// True when the last reply has a `+SMUPGRADE` line containing `word`.
-    fn upgrade_says(&self, word: &[u8]) -> bool {
-        self.ws
-            .reply
-            .find(b"+SMUPGRADE")
-            .is_some_and(|line| contains(line, word))
     }
 
     /// `AT` until the modem answers, then `AT+SMUPGRADE?` until `success` or `fail`.
     #[inline(never)]
     fn wait_upgrade_result(&mut self) -> Step<()> {
         self.hal.sleep_ms(self.opts.timeouts.settle_ms.min(1_000));
-        self.wake(self.opts.timeouts.wake_ms, "the modem after the transfer")?;
-        let deadline = Deadline::after(&mut self.hal, self.opts.timeouts.upgrade_ms);
-        loop {
-            self.at("AT+SMUPGRADE?", self.opts.timeouts.command_ms)?;
-            if self.upgrade_says(b"success") {
-                return Ok(());
-            }
-            if self.upgrade_says(b"fail") {
-                return Err(Error::UpgradeFailed);
-            }
-            self.tick();
-            if deadline.passed(self.hal.now_ms()) {
-                return Err(Error::UpgradeTimeout);
-            }
-            self.hal.sleep_ms(1_000);
-        }
+        self.wake(self.opts.timeouts.wake_ms, Msg::WaitAfterTransfer)?;
+        self.poll(Poll::UpgradeResult)
     }
 
-    /// A modem still busy with an earlier image (`+SMUPGRADE: on-going`) refuses a new
-    /// transfer: wait until it is done (read-only).
+    /// Asks `poll`'s command once a second (at once after a restart) until its answer
+    /// settles it, saying every 10 s what it waits for.
     #[inline(never)]
-    fn wait_while_flashing(&mut self) -> Step<()> {
-        let deadline = Deadline::after(&mut self.hal, self.opts.timeouts.upgrade_ms);
+    fn poll(&mut self, poll: Poll) -> Step<()> {
+        let (command, answer, limit): (_, &[u8], _) = match poll {
+            Poll::UpgradeResult | Poll::NotFlashing => (
+                "AT+SMUPGRADE?",
+                b"+SMUPGRADE",
+                self.opts.timeouts.upgrade_ms,
+            ),
+            Poll::BootMode => ("AT+SMSWBOOT?", b"+SMSWBOOT", 30_000),
+        };
+        let deadline = Deadline::after(&mut self.hal, limit);
+        let mut pacer = Pacer::start(&mut self.hal);
         loop {
-            self.at("AT+SMUPGRADE?", self.opts.timeouts.command_ms)?;
-            if !self.upgrade_says(b"on-going") {
+            self.at_body(command, self.opts.timeouts.command_ms)?;
+            let says = |w: &[u8]| {
+                self.ws
+                    .reply
+                    .find(answer)
+                    .is_some_and(|line| contains(line, w))
+            };
+            let done = match poll {
+                Poll::UpgradeResult if says(b"fail") => return Err(Error::UpgradeFailed),
+                Poll::UpgradeResult => says(b"success"),
+                Poll::NotFlashing => !says(b"on-going"),
+                Poll::BootMode => says(b"RECOVERY") || says(b"FFH") || says(b"FFF"),
+            };
+            if done {
                 return Ok(());
             }
+            self.tick();
+            pacer.beat(&mut self.hal, FLASHING_NOTE);
             if deadline.passed(self.hal.now_ms()) {
-                return Err(Error::UpgradeTimeout);
+                return Err(match poll {
+                    Poll::BootMode => Error::UnexpectedReply { command },
+                    _ => Error::UpgradeTimeout,
+                });
             }
-            self.tick();
-            self.hal.sleep_ms(1_000);
-        }
-    }
-
-    /// `AT+SMSWBOOT?` until it names RECOVERY, FFH or FFF.
-    #[inline(never)]
-    fn wait_boot_mode_known(&mut self) -> Step<()> {
-        for _ in 0..30 {
-            self.at("AT+SMSWBOOT?", self.opts.timeouts.command_ms)?;
-            if let Some(line) = self.ws.reply.find(b"+SMSWBOOT") {
-                if [&b"RECOVERY"[..], b"FFH", b"FFF"]
-                    .iter()
-                    .any(|w| contains(line, w))
-                {
-                    return Ok(());
-                }
+            if !self.ws.reply.restarted_only() {
+                self.hal.sleep_ms(1_000);
             }
-            self.tick();
-            self.hal.sleep_ms(1_000);
         }
-        Err(Error::UnexpectedReply {
-            command: "AT+SMSWBOOT?",
-        })
     }
 
     /// Bootloader 33080: stream the bootrom package, then switch to FFH (recovery).
     #[inline(never)]
     fn flash_bootrom<I: ImageSource + ?Sized>(&mut self, br: &mut Headed<'_, I>) -> Step<()> {
         self.switch_to_upgrade()?;
-        self.say("Starting STP (DO NOT DISCONNECT POWER!!!)");
+        self.say(Msg::SayStartingStp);
         self.transfer("AT+SMSTPU=\"ON_THE_FLY\"", br, Payload::Bootrom)?;
-        self.wake(self.opts.timeouts.wake_ms, "the modem after the bootrom")?;
-        self.say("Bootrom updated successfully, switching to upgrade mode");
+        self.wake(self.opts.timeouts.wake_ms, Msg::WaitAfterBootrom)?;
+        self.say(Msg::SayBootromDone);
         self.switch_boot("AT+SMSWBOOT=0,1", "AT+SMSWBOOT=0,0")?;
         self.state = Some(State::Recovery);
         self.set_baud(RECOVERY_BAUD)?;
-        at::wait_for(&mut self.hal, b"+SYSSTART", self.opts.timeouts.settle_ms)?;
-        Ok(())
+        self.await_restart()
     }
 
     /// Recovery: AT auto-negotiation at 115200, `AT+IPR=921600`, `AT+STP` with updater.elf,
@@ -974,20 +1062,20 @@ impl<'w, H: Hal> Updater<'w, H> {
         up: &mut Headed<'_, I>,
     ) -> Step<()> {
         self.stage(Stage::LoadUpdater);
-        self.say("Attempting AT auto-negotiation...");
+        self.say(Msg::SayNegotiation);
         self.negotiate()?;
         if self.smod()? != Some(State::Recovery) {
             return Err(Error::UnexpectedReply {
                 command: "AT+SMOD?",
             });
         }
-        self.say("Starting STP (DO NOT DISCONNECT POWER!!!)");
+        self.say(Msg::SayStartingStp);
         self.transfer("AT+STP", up, Payload::Updater)?;
-        self.say("Waiting for updater to load...");
+        self.say(Msg::SayWaitingUpdater);
         self.hal.sleep_ms(self.opts.timeouts.settle_ms.min(1_000));
-        self.wake(self.opts.timeouts.updater_load_ms, "updater.elf to load")?;
+        self.wake(self.opts.timeouts.updater_load_ms, Msg::WaitUpdaterLoad)?;
         self.state = self.smod()?.or(Some(State::MTools));
-        self.say("Upgrader loaded successfully, modem is in upgrade mode");
+        self.say(Msg::SayUpdaterLoaded);
         self.prep("AT+CFUN=4")?;
         self.prep("AT+SMLOG?")
     }
@@ -995,25 +1083,10 @@ impl<'w, H: Hal> Updater<'w, H> {
     /// `AT` until OK (10 tries, 1 s apart) at the modem's rate, then `AT+IPR=921600`.
     #[inline(never)]
     fn negotiate(&mut self) -> Step<()> {
-        let start_baud = self.baud;
-        let mut answered = false;
-        for i in 0..10 {
-            if i == 5 {
-                let other = self.other_baud();
-                self.set_baud(other)?;
-            }
-            if self.at("AT", 1_000)?.ok() {
-                answered = true;
-                break;
-            }
-            self.tick();
-        }
-        if !answered {
-            self.set_baud(start_baud)?;
-            self.say("AT auto-negotiation failed! Exiting.");
-            return Err(Error::Timeout {
-                waiting_for: "AT auto-negotiation",
-            });
+        // `AT` until OK for about 10 s, trying the other rate too (what `wake` does).
+        if let Err(e) = self.wake(10_000, Msg::WaitNegotiation) {
+            self.say(Msg::SayNegotiationFailed);
+            return Err(e);
         }
         if self.baud == FAST_BAUD {
             return Ok(());
@@ -1023,28 +1096,47 @@ impl<'w, H: Hal> Updater<'w, H> {
             .at("AT+IPR=921600", self.opts.timeouts.command_ms)?
             .ok()
         {
-            self.say("The modem keeps 115200 baud; continuing at 115200 (slower).");
+            self.say(Msg::SayKeeps115200);
             return Ok(());
         }
         self.set_baud(FAST_BAUD)?;
         self.hal.sleep_ms(100);
         self.wake(
             self.opts.timeouts.command_ms.saturating_mul(3),
-            "AT after AT+IPR=921600",
+            Msg::WaitAfterIpr,
         )
     }
 
-    fn closing_report(&mut self) -> Step<(Versions, Option<String<16>>)> {
-        self.say("Upgrade completed!");
-        self.say("Here's the current firmware version:");
-        self.print_versions(self.opts.verbose)
+    /// Success is said only now: the modem is back in application mode; it must also run
+    /// the image's build when the image names one.
+    fn closing_report(&mut self, expected: Option<u32>) -> Step<(Versions, Option<Vec<u8, 16>>)> {
+        if self.state != Some(State::Application) {
+            return Err(Error::NotBackInApplication);
+        }
+        let t = self.opts.timeouts.command_ms;
+        self.at("AT+CGSN", t)?;
+        let imei = parse_imei(self.ws.reply.lines());
+        let mut v = Versions::default();
+        self.versions(&mut v, self.opts.verbose, false)?;
+        if let (Some(expected), Some(got)) = (expected, v.software_build) {
+            if expected != got {
+                return Err(Error::WrongBuild { expected, got });
+            }
+        }
+        self.say(Msg::SayCompleted);
+        self.say(Msg::SayCurrentVersion);
+        self.print_reply();
+        if let Some(imei) = &imei {
+            self.say_args(Msg::SayImei, &[Arg::Text(imei)]);
+        }
+        Ok((v, imei))
     }
 
     // ----- other entry points ----------------------------------------------------------
 
     /// `load(mfile)`: in recovery mode, load updater.elf (the modem goes to mTools mode).
     pub fn load<I: ImageSource + ?Sized>(&mut self, updater: &mut I) -> Result<State, Failure> {
-        self.changed = false;
+        self.begin();
         let mut up = open_checked(updater, FileRole::Updater)?;
         let state = self.detect().map_err(|e| self.fail(e))?;
         match state {
@@ -1068,8 +1160,8 @@ impl<'w, H: Hal> Updater<'w, H> {
         ffh_mode: bool,
         updater: Option<&mut I>,
     ) -> Result<State, Failure> {
-        self.changed = false;
-        self.say("Preparing modem for upgrade...");
+        self.begin();
+        self.say(Msg::SayPreparing);
         let mut up = match updater {
             Some(u) => Some(open_checked(u, FileRole::Updater)?),
             None => None,
@@ -1087,12 +1179,12 @@ impl<'w, H: Hal> Updater<'w, H> {
             }
             (State::Application, up) => {
                 if ffh_mode || up.is_some() {
-                    self.say("FFH mode is not necessary... ignoring!");
+                    self.say(Msg::SayFfhNotNecessary);
                 }
                 if up.is_some() {
-                    self.say("Do not specify updater.elf when updating!");
+                    self.say(Msg::SayNoUpdaterElf);
                 }
-                self.say("Attempting AT wakeup...");
+                self.say(Msg::SayWakeup);
                 self.prepare()
             }
             _ => Ok(()),

@@ -1,8 +1,8 @@
 //! Parsing what the modem says about itself: `ATI1`, the `showver` block, the IMEI,
 //! and the builds named in upgdiff file names.
 
-use crate::text::{as_str, base_name, find, leading_u32, parse_u32, starts_with_ignore_case, trim};
-use heapless::String;
+use crate::text::{base_name, find, leading_u32, parse_u32, starts_with_ignore_case, trim};
+use heapless::Vec;
 
 /// CAT-M1 (LR5.x) or NB-IoT (LR6.x).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,10 +16,10 @@ pub enum Family {
 /// The modem's versions, from `ATI1` and/or `showver`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Versions {
-    /// The UE line of `ATI1` (`UE5.0.0.0d`).
-    pub ue: String<24>,
-    /// The LR line of `ATI1` (`LR5.1.1.0-39529`).
-    pub lr: String<32>,
+    /// The UE line of `ATI1` (`UE5.0.0.0d`), ASCII.
+    pub ue: Vec<u8, 24>,
+    /// The LR line of `ATI1` (`LR5.1.1.0-39529`), ASCII.
+    pub lr: Vec<u8, 32>,
     /// Build of the running software (38638 in `Software : 5.1.1.0 [38638]`).
     pub software_build: Option<u32>,
     /// Build of `Bootloader0` (33080 is the oldest).
@@ -64,10 +64,12 @@ impl Versions {
                 b"Bootloader0" => self.bootloader0_build = build,
                 b"Software" => self.software_build = build.or(self.software_build),
                 b"UE" if self.ue.is_empty() => {
-                    let mut ue = String::new();
-                    let _ = ue.push_str("UE");
-                    let _ = ue.push_str(as_str(trim(value)));
-                    self.ue = ue;
+                    let _ = self.ue.extend_from_slice(b"UE");
+                    for &b in trim(value) {
+                        if self.ue.push(b).is_err() {
+                            break;
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -76,7 +78,7 @@ impl Versions {
 
     /// The firmware family, from the LR line.
     pub fn family(&self) -> Option<Family> {
-        match self.lr.as_bytes().get(..3) {
+        match self.lr.get(..3) {
             Some(b"LR5") => Some(Family::CatM1),
             Some(b"LR6") => Some(Family::NbIot),
             _ => None,
@@ -89,12 +91,10 @@ impl Versions {
     }
 }
 
-/// As much of `s` as fits, as text. Reply lines are printable ASCII (the AT parser
-/// keeps nothing else), so cutting anywhere is safe; other input gives an empty string.
-fn truncated<const N: usize>(s: &[u8]) -> String<N> {
-    let mut out = String::new();
-    let _ = out.push_str(as_str(s.get(..N).unwrap_or(s)));
-    out
+/// As much of `s` as fits (reply lines are printable ASCII: the AT parser keeps nothing
+/// else, so cutting anywhere is safe).
+fn truncated<const N: usize>(s: &[u8]) -> Vec<u8, N> {
+    Vec::from_slice(s.get(..N).unwrap_or(s)).unwrap_or_default()
 }
 
 /// `5.1.1.0 [38638] by robot-soft…` → 38638.
@@ -106,14 +106,25 @@ fn bracketed_number(s: &[u8]) -> Option<u32> {
 }
 
 /// The IMEI in a `AT+CGSN` reply: the first line of exactly 15 digits.
-pub fn parse_imei<'l>(mut lines: impl Iterator<Item = &'l [u8]>) -> Option<String<16>> {
-    lines.find_map(|l| {
+pub fn parse_imei<'l>(lines: impl Iterator<Item = &'l [u8]>) -> Option<Vec<u8, 16>> {
+    for l in lines {
         let l = trim(l);
         let l = trim(l.strip_prefix(b"+CGSN:").unwrap_or(l));
-        let l = l.strip_prefix(b"\"").unwrap_or(l);
-        let l = l.strip_suffix(b"\"").unwrap_or(l);
-        (l.len() == 15 && l.iter().all(u8::is_ascii_digit)).then(|| truncated(l))
-    })
+        let l = trim_quotes(l);
+        if l.len() == 15 && parse_u64_digits(l) {
+            return Some(truncated(l));
+        }
+    }
+    None
+}
+
+fn trim_quotes(l: &[u8]) -> &[u8] {
+    let l = l.strip_prefix(b"\"").unwrap_or(l);
+    l.strip_suffix(b"\"").unwrap_or(l)
+}
+
+fn parse_u64_digits(l: &[u8]) -> bool {
+    l.iter().all(u8::is_ascii_digit)
 }
 
 /// An upgdiff's builds, from a name like `upgdiff_38638-to-39529.dup` (any folder).
@@ -147,7 +158,7 @@ mod tests {
         v.add_showver(SHOWVER.lines().map(str::as_bytes));
         assert_eq!(v.bootloader0_build, Some(33080));
         assert_eq!(v.software_build, Some(38638));
-        assert_eq!(v.ue.as_str(), "UE5.0.0.0d");
+        assert_eq!(&v.ue[..], b"UE5.0.0.0d");
         assert!(v.has_old_bootloader());
     }
 
@@ -167,8 +178,8 @@ mod tests {
     fn ati1_lines() {
         let mut v = Versions::default();
         v.add_ati1([&b"UE5.0.0.0d"[..], b"LR5.1.1.0-39529"].into_iter());
-        assert_eq!(v.ue.as_str(), "UE5.0.0.0d");
-        assert_eq!(v.lr.as_str(), "LR5.1.1.0-39529");
+        assert_eq!(&v.ue[..], b"UE5.0.0.0d");
+        assert_eq!(&v.lr[..], b"LR5.1.1.0-39529");
         assert_eq!(v.software_build, Some(39529));
         assert_eq!(v.family(), Some(Family::CatM1));
         let mut n = Versions::default();
@@ -180,7 +191,7 @@ mod tests {
     fn imei() {
         assert_eq!(
             parse_imei([&b"354347090000123"[..]].into_iter()).as_deref(),
-            Some("354347090000123")
+            Some(&b"354347090000123"[..])
         );
         assert_eq!(parse_imei([&b"12345"[..], b"OK"].into_iter()), None);
     }

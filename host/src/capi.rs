@@ -40,21 +40,20 @@
 //! [`sqn_host_cancel`] again until the operation has returned.
 
 use crate::tty::Tty;
-use crate::{is_upgdiff, state_line, StdClock};
+use crate::{state_line, StdClock};
 use core::ffi::{c_char, c_void, CStr};
-use sqnsupgrade::error::{Error, FileRole};
-use sqnsupgrade::hal::{Cancel, Clock, Event, Events, Hal, Parts, Stage};
+use sqnsupgrade::console::{Console, TextOut};
+use sqnsupgrade::error::{Error, FileProblem, FileRole};
+use sqnsupgrade::hal::{Cancel, Clock, Event, Events, Parts, Stage};
+use sqnsupgrade::report::{self, Command, Frontend, Record, Request, UserOptions};
 use sqnsupgrade::state::State;
-use sqnsupgrade::stp::{StpConfig, FIELD_BLOCK_SIZE, MAX_BLOCK_SIZE};
-use sqnsupgrade::updater::{
-    Failure, Method, MethodChoice, Next, Options, Updater, Workspace, FAST_BAUD,
-};
-use sqnsupgrade::version::Versions;
+use sqnsupgrade::stp::FIELD_BLOCK_SIZE;
+use sqnsupgrade::updater::{Failure, Method, Updater, Workspace, FAST_BAUD};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Version of this ABI; it changes whenever a function or a structure changes.
-pub const SQN_ABI_VERSION: u32 = 1;
+pub const SQN_ABI_VERSION: u32 = 2;
 
 /// Status: success.
 pub const SQN_OK: i32 = 0;
@@ -65,19 +64,12 @@ pub const SQN_BAD_INPUT: i32 = 2;
 /// Status: stopped by [`sqn_host_cancel`].
 pub const SQN_CANCELLED: i32 = 130;
 
-/// Event: a line for the user (`text`). The line is left open: dots of a following
-/// [`SQN_EVENT_TICK`] join it, as in the field updater's output.
-pub const SQN_EVENT_MESSAGE: u32 = 1;
-/// Event: a command or reply (`text`), sent only when [`SqnHostOptions::debug`] is set.
-pub const SQN_EVENT_DEBUG: u32 = 2;
-/// Event: a transfer starts; `text` is `Sending N bytes`, `done` 0, `total` N.
-pub const SQN_EVENT_TRANSFER_START: u32 = 3;
+/// Event: console text to print as it is (`text`: messages, dots, the progress bar, the
+/// failure lines; exactly what the CLI and the board print). A caller that shows output
+/// writes these pieces and nothing else.
+pub const SQN_EVENT_TEXT: u32 = 9;
 /// Event: transfer progress: `done` of `total` bytes acknowledged by the modem; `text` "".
 pub const SQN_EVENT_PROGRESS: u32 = 4;
-/// Event: the transfer ended (all bytes acknowledged); `done` = `total` = N, `text` "".
-pub const SQN_EVENT_TRANSFER_END: u32 = 5;
-/// Event: one more wait step while the modem works (print a dot); `text` "".
-pub const SQN_EVENT_TICK: u32 = 6;
 /// Event: a new stage starts; `text` names it (`check-files`, `detect`, `prepare`,
 /// `switch-to-upgrade`, `bootrom`, `load-updater`, `transfer`, `flashing`, `finish`).
 /// Informative only: printers may ignore it.
@@ -94,8 +86,9 @@ pub type SqnSink = Option<
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SqnHostOptions {
-    /// 0 automatic (FFF up to 4 MiB in application mode, else ON_THE_FLY), 1 FFF only,
-    /// 2 ON_THE_FLY only (the field updater's `load_fff=False`).
+    /// The method flags as the user gave them: 1 FFF (`force_fff=True`), 2 ON_THE_FLY
+    /// (`load_fff=False`); 0 automatic (FFF up to 4 MiB in application mode, else
+    /// ON_THE_FLY). Both at once is refused by the engine.
     pub method: u32,
     /// STP block size in bytes, 16 to 8176; 0 uses the session's whole max transfer − 16.
     /// The default is 2016, what field units use.
@@ -111,6 +104,8 @@ pub struct SqnHostOptions {
     /// Non-zero: RTS/CTS flow control was asked for. It is not supported: a message says
     /// so and the operation continues without it.
     pub flow_control: u8,
+    /// Non-zero: flash a `.dup` even when it is shorter than its header announces.
+    pub allow_truncated: u8,
 }
 
 impl Default for SqnHostOptions {
@@ -123,6 +118,7 @@ impl Default for SqnHostOptions {
             verbose: 0,
             debug: 0,
             flow_control: 0,
+            allow_truncated: 0,
         }
     }
 }
@@ -230,30 +226,91 @@ impl Clock for CancellableClock {
     }
 }
 
-/// Forwards the engine's events to the caller's callback.
-struct Sink {
+/// The caller's callback, as raw events.
+struct Callback {
     callback: SqnSink,
     user: *mut c_void,
-    debug: bool,
     text: Vec<u8>,
 }
 
-impl Sink {
-    fn emit(&mut self, kind: u32, text: &str, done: u32, total: u32) {
+impl Callback {
+    fn emit(&mut self, kind: u32, text: &[u8], done: u32, total: u32) {
         let Some(callback) = self.callback else {
             return;
         };
         self.text.clear();
         self.text
-            .extend(text.bytes().map(|b| if b == 0 { b' ' } else { b }));
+            .extend(text.iter().map(|&b| if b == 0 { b' ' } else { b }));
         self.text.push(0);
         // SAFETY: the caller gave a valid callback for the duration of the call; `text` is
         // NUL-terminated and outlives the call.
         unsafe { callback(self.user, kind, self.text.as_ptr().cast(), done, total) };
     }
+}
+
+/// The console's text goes to the callback as [`SQN_EVENT_TEXT`] pieces.
+struct TextEvents<'c>(&'c mut Callback);
+
+impl TextOut for TextEvents<'_> {
+    fn text(&mut self, text: &[u8]) {
+        self.0.emit(SQN_EVENT_TEXT, text, 0, 0);
+    }
+}
+
+/// Forwards the engine's events to the caller: the console text the engine renders (the
+/// same as the CLI's and the board's), plus stages and progress as numbers.
+struct Sink {
+    callback: Callback,
+    debug: bool,
+    /// Where the console is in its line and its bar (the console itself is rebuilt
+    /// around each event, borrowing the callback).
+    console: Console<NoText>,
+}
+
+/// A console's state without an output (see [`Sink`]).
+struct NoText;
+
+impl TextOut for NoText {
+    fn text(&mut self, _: &[u8]) {}
+}
+
+impl Sink {
+    fn new(callback: SqnSink, user: *mut c_void, debug: bool) -> Sink {
+        Sink {
+            callback: Callback {
+                callback,
+                user,
+                text: Vec::new(),
+            },
+            debug,
+            console: Console::new(NoText, debug),
+        }
+    }
+
+    /// Runs `f` with the console writing to the callback.
+    fn with_console(&mut self, f: impl FnOnce(&mut Console<TextEvents<'_>>)) {
+        let state = core::mem::replace(&mut self.console, Console::new(NoText, self.debug));
+        let mut console = state.with_output(TextEvents(&mut self.callback));
+        f(&mut console);
+        self.console = console.with_output(NoText);
+    }
 
     fn message(&mut self, text: &str) {
-        self.emit(SQN_EVENT_MESSAGE, text, 0, 0);
+        self.with_console(|c| c.event(&Event::Message(text.as_bytes())));
+    }
+
+    /// Ends the open line and prints the four failure lines.
+    fn failure(&mut self, f: &Failure, req: &Request<'_>) {
+        let mut lines = String::new();
+        report::write_failure(f, req, &mut lines);
+        self.with_console(|c| {
+            c.close_line();
+            c.line_parts(b"", lines.trim_end().as_bytes());
+        });
+    }
+
+    fn close(&mut self) {
+        self.with_console(|c| c.close_line());
     }
 }
 
@@ -273,119 +330,21 @@ fn stage_name(stage: Stage) -> &'static str {
 
 impl Events for Sink {
     fn event(&mut self, event: &Event<'_>) {
+        self.with_console(|c| c.event(event));
         match *event {
-            Event::Stage(stage) => self.emit(SQN_EVENT_STAGE, stage_name(stage), 0, 0),
-            Event::Message(text) => self.message(text),
-            Event::Debug(text) => {
-                if self.debug {
-                    self.emit(SQN_EVENT_DEBUG, text, 0, 0);
-                }
+            Event::Stage(stage) => {
+                self.callback
+                    .emit(SQN_EVENT_STAGE, stage_name(stage).as_bytes(), 0, 0)
             }
-            Event::TransferStart { total, .. } => {
-                let text = format!("Sending {total} bytes");
-                self.emit(SQN_EVENT_TRANSFER_START, &text, 0, total);
+            Event::Progress { done, total } => {
+                self.callback.emit(SQN_EVENT_PROGRESS, b"", done, total)
             }
-            Event::Progress { done, total } => self.emit(SQN_EVENT_PROGRESS, "", done, total),
-            Event::TransferEnd => self.emit(SQN_EVENT_TRANSFER_END, "", 0, 0),
-            Event::Tick => self.emit(SQN_EVENT_TICK, "", 0, 0),
+            _ => {}
         }
     }
 }
 
 // ----- results ------------------------------------------------------------------------
-
-/// What one operation is, for the error's file path and the command that continues.
-enum Command<'s> {
-    Run {
-        firmware: &'s str,
-        updater: Option<&'s str>,
-        bootrom: Option<&'s str>,
-    },
-    Info,
-    State,
-}
-
-/// The outcome while it is built (Rust strings, then copied into [`SqnOutcome`]).
-struct Report {
-    status: i32,
-    state_before: Option<State>,
-    state_after: Option<State>,
-    method: u32,
-    bytes_sent: u32,
-    build_before: Option<u32>,
-    build_after: Option<u32>,
-    modem_changed: bool,
-    elapsed_ms: u64,
-    imei: String,
-    firmware: String,
-    modem: String,
-    error: String,
-    hint: String,
-    next: String,
-}
-
-impl Report {
-    /// Takes the versions and IMEI the modem reported.
-    fn take_versions(&mut self, versions: &Versions, imei: Option<&heapless::String<16>>) {
-        self.build_after = versions.software_build;
-        self.firmware = versions.lr.as_str().to_string();
-        self.imei = imei.map(|i| i.to_string()).unwrap_or_default();
-    }
-
-    fn new() -> Report {
-        Report {
-            status: SQN_OK,
-            state_before: None,
-            state_after: None,
-            method: 0,
-            bytes_sent: 0,
-            build_before: None,
-            build_after: None,
-            modem_changed: false,
-            elapsed_ms: 0,
-            imei: String::new(),
-            firmware: String::new(),
-            modem: String::new(),
-            error: String::new(),
-            hint: String::new(),
-            next: String::new(),
-        }
-    }
-
-    /// A failure before the engine ran (bad argument, port not openable).
-    fn early(status: i32, error: String, hint: &str, next: String) -> Report {
-        Report {
-            status,
-            modem: "not changed".to_string(),
-            error,
-            hint: hint.to_string(),
-            next,
-            ..Report::new()
-        }
-    }
-
-    fn write(&self, out: &mut SqnOutcome) {
-        let state = |s: Option<State>| s.map_or(-1, |s| i32::from(s.number()));
-        *out = SqnOutcome {
-            status: self.status,
-            state_before: state(self.state_before),
-            state_after: state(self.state_after),
-            method: self.method,
-            bytes_sent: self.bytes_sent,
-            build_before: self.build_before.unwrap_or(0),
-            build_after: self.build_after.unwrap_or(0),
-            modem_changed: u32::from(self.modem_changed),
-            elapsed_ms: self.elapsed_ms,
-            ..SqnOutcome::default()
-        };
-        copy_text(&mut out.imei, &self.imei);
-        copy_text(&mut out.firmware, &self.firmware);
-        copy_text(&mut out.modem, &self.modem);
-        copy_text(&mut out.error, &self.error);
-        copy_text(&mut out.hint, &self.hint);
-        copy_text(&mut out.next, &self.next);
-    }
-}
 
 /// Copies `text` into a fixed C buffer, cut at a character boundary, NUL-terminated.
 fn copy_text(dst: &mut [c_char], text: &str) {
@@ -404,231 +363,116 @@ fn copy_text(dst: &mut [c_char], text: &str) {
     }
 }
 
-/// `s` as a Python string literal in single quotes.
-fn py_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('\'');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
-}
-
-/// The Python call that repeats `command`, with `firmware` in place of the user's image.
-fn python_call(command: &Command<'_>, port: &str, firmware: Option<&str>) -> String {
-    let port = py_str(port);
-    match command {
-        Command::Run {
-            firmware: given,
-            updater,
-            bootrom,
-        } => {
-            let mut call = format!(
-                "sqnsupgrade.run({port}, {}",
-                py_str(firmware.unwrap_or(given))
-            );
-            if let Some(u) = updater {
-                call.push_str(&format!(", {}", py_str(u)));
-            }
-            if let Some(b) = bootrom {
-                call.push_str(&format!(", bootrom={}", py_str(b)));
-            }
-            call.push(')');
-            call
-        }
-        Command::Info => format!("sqnsupgrade.info({port})"),
-        Command::State => format!("sqnsupgrade.state({port})"),
-    }
-}
-
-/// The `next` line for a failure: the Python command that continues, with what to do
-/// first when something must be done first.
-fn next_text(next: Next, command: &Command<'_>, port: &str) -> String {
-    let again = python_call(command, port, None);
-    let full_image = || match command {
-        Command::Run { firmware, .. } if !is_upgdiff(firmware) => python_call(command, port, None),
-        _ => format!(
-            "{}  # the full image, e.g. CATM1-38638.dup",
-            python_call(command, port, Some("FULL_IMAGE.dup"))
-        ),
-    };
-    match next {
-        Next::FixInput => format!("fix the input, then: {again}"),
-        Next::RunAgain => again,
-        Next::RunFullImage => full_image(),
-        Next::RunWithUpdater => {
-            let firmware = match command {
-                Command::Run { firmware, .. } if !is_upgdiff(firmware) => *firmware,
-                _ => "FULL_IMAGE.dup",
-            };
-            let run = Command::Run {
-                firmware,
-                updater: Some(match command {
-                    Command::Run {
-                        updater: Some(u), ..
-                    } => *u,
-                    _ => "updater.elf",
-                }),
-                bootrom: match command {
-                    Command::Run { bootrom, .. } => *bootrom,
-                    _ => None,
-                },
-            };
-            python_call(&run, port, None)
-        }
-        Next::PowerCycle => format!(
-            "unplug the board's power, plug it in, then: {}",
-            python_call(&Command::State, port, None)
-        ),
-    }
-}
-
-/// Fills the failure fields of `report` from the engine's [`Failure`].
-fn failed(report: &mut Report, failure: &Failure, command: &Command<'_>, port: &str) {
-    let path = match (command, failure.file_role()) {
-        (
-            Command::Run {
-                firmware,
-                updater,
-                bootrom,
-            },
-            Some(role),
-        ) => match role {
-            FileRole::Firmware => Some(*firmware),
-            FileRole::Updater => *updater,
-            FileRole::Bootrom => *bootrom,
+/// The outcome of one call: the engine's record, and on failure the four lines it
+/// rendered for CPython.
+fn outcome(record: &Record, failure: Option<(&Failure, &Request<'_>)>) -> SqnOutcome {
+    let state = |s: Option<State>| s.map_or(-1, |s| i32::from(s.number()));
+    let mut out = SqnOutcome {
+        status: i32::from(record.status),
+        state_before: state(record.state_before),
+        state_after: state(record.state_after),
+        method: match record.method {
+            Some(Method::Fff) => 1,
+            Some(Method::OnTheFly) => 2,
+            None => 0,
         },
-        _ => None,
+        bytes_sent: record.bytes,
+        build_before: record.build_before.unwrap_or(0),
+        build_after: record.build_after.unwrap_or(0),
+        modem_changed: u32::from(record.modem_changed),
+        elapsed_ms: u64::from(record.millis),
+        ..SqnOutcome::default()
     };
-    report.error = match path {
-        Some(p) => format!("{p}: {failure}"),
-        None => format!("{failure}"),
-    };
-    report.hint = failure.error.hint().to_string();
-    report.modem_changed = failure.modem_changed;
-    report.state_after = failure.state;
-    report.modem = if failure.modem_changed {
-        state_line(failure.state)
-    } else {
-        "not changed".to_string()
-    };
-    report.next = next_text(failure.next(), command, port);
-    report.bytes_sent = match failure.error {
-        Error::Stp { offset, .. } | Error::RebootedDuringTransfer { offset } => offset,
-        _ => 0,
-    };
-    report.status = match failure.error {
-        Error::Cancelled => SQN_CANCELLED,
-        e if e.is_input_error() => SQN_BAD_INPUT,
-        _ => SQN_MODEM_FAILED,
-    };
+    copy_text(&mut out.imei, &String::from_utf8_lossy(&record.imei));
+    copy_text(
+        &mut out.firmware,
+        &String::from_utf8_lossy(&record.firmware),
+    );
+    if let Some((f, req)) = failure {
+        let mut text = String::new();
+        report::write_error(f, req, &mut text);
+        copy_text(&mut out.error, &text);
+        text.clear();
+        report::write_hint(f, &mut text);
+        copy_text(&mut out.hint, &text);
+        text.clear();
+        report::write_modem(f, &mut text);
+        copy_text(&mut out.modem, &text);
+        text.clear();
+        report::write_next(report::next_step(f, req), req, &mut text);
+        copy_text(&mut out.next, &text);
+    }
+    out
 }
 
 // ----- the operations ----------------------------------------------------------------
 
-/// The engine's options from the caller's.
-fn engine_options(o: &SqnHostOptions) -> Result<Options, String> {
-    let method = match o.method {
-        0 => MethodChoice::Auto,
-        1 => MethodChoice::Fff,
-        2 => MethodChoice::OnTheFly,
-        n => {
-            return Err(format!(
-                "method must be 0 (auto), 1 (FFF) or 2 (ON_THE_FLY), not {n}"
-            ))
-        }
-    };
-    let block_size = match o.block_size {
-        0 => None,
-        n if (16..=MAX_BLOCK_SIZE as u32).contains(&n) => Some(n as u16),
-        n => {
-            return Err(format!(
-                "block size must be 0 (max) or from 16 to {MAX_BLOCK_SIZE}, not {n}"
-            ))
-        }
-    };
-    let defaults = StpConfig::default();
-    let reply_timeout_ms = match o.reply_timeout_s {
-        0 => defaults.reply_timeout_ms,
-        s => s.saturating_mul(1000),
-    };
-    Ok(Options {
-        method,
+/// The caller's options as the user gave them (the engine checks them).
+fn user_options(o: &SqnHostOptions) -> UserOptions {
+    UserOptions {
+        fff: o.method & 1 != 0,
+        on_the_fly: o.method & 2 != 0,
+        block_size: match o.block_size {
+            0 => None,
+            n => Some(n),
+        },
+        reply_timeout_s: o.reply_timeout_s,
         resume: o.resume != 0,
         verbose: o.verbose != 0,
-        stp: StpConfig {
-            reply_timeout_ms,
-            block_size,
-            ..defaults
-        },
-        ..Options::default()
-    })
+        allow_truncated: o.allow_truncated != 0,
+    }
 }
 
-/// A NUL-terminated argument as UTF-8; `None` for a null pointer.
+/// A NUL-terminated argument as UTF-8; `None` for a null pointer or an empty string,
+/// `Err` for text that is not UTF-8.
 ///
 /// # Safety
 /// `p` is null or points to a NUL-terminated string that lives for `'a`.
-unsafe fn arg<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>, String> {
+unsafe fn arg<'a>(p: *const c_char) -> Result<Option<&'a [u8]>, ()> {
     if p.is_null() {
         return Ok(None);
     }
     // SAFETY: guaranteed by the caller.
     let bytes = unsafe { CStr::from_ptr(p) };
     match bytes.to_str() {
-        Ok("") => Err(format!("the {what} is empty")),
-        Ok(s) => Ok(Some(s)),
-        Err(_) => Err(format!("the {what} is not valid UTF-8")),
+        Ok("") => Ok(None),
+        Ok(s) => Ok(Some(s.as_bytes())),
+        Err(_) => Err(()),
     }
 }
 
-/// The arguments of one call, checked.
-struct Call<'a> {
-    port: &'a str,
-    command: Command<'a>,
-    options: SqnHostOptions,
+/// Runs one operation: checks the options, opens the port, runs the engine.
+fn operate(req: &Request<'_>, flow_control: bool, sink: &mut Sink) -> SqnOutcome {
+    let out = operate_inner(req, flow_control, sink);
+    sink.close();
+    out
 }
 
-/// Runs one operation: opens the port, runs the engine, fills the report.
-fn operate(call: &Call<'_>, sink: &mut Sink) -> Report {
-    let started = Instant::now();
-    let port = call.port;
-    let again = python_call(&call.command, port, None);
-    let options = match engine_options(&call.options) {
-        Ok(o) => o,
-        Err(e) => {
-            return Report::early(
-                SQN_BAD_INPUT,
-                e,
-                "use the default options (sqn_host_options_default)",
-                format!("fix the input, then: {again}"),
-            )
-        }
+fn operate_inner(req: &Request<'_>, flow_control: bool, sink: &mut Sink) -> SqnOutcome {
+    let fail = |f: Failure, sink: &mut Sink| {
+        sink.failure(&f, req);
+        outcome(&Record::from_failure(req.command, &f), Some((&f, req)))
     };
-    if matches!(call.command, Command::Run { .. }) && call.options.flow_control != 0 {
+    let options = match req.options.check() {
+        Ok(o) => o,
+        Err(e) => return fail(Failure::untouched(e), sink),
+    };
+    if req.command == Command::Run && req.firmware.is_none() {
+        let missing = Error::File {
+            role: FileRole::Firmware,
+            problem: FileProblem::Missing,
+        };
+        return fail(Failure::untouched(missing), sink);
+    }
+    if req.command == Command::Run && flow_control {
         sink.message("flow control is not supported; continuing without");
     }
-    let mut link = match Tty::open(port, FAST_BAUD) {
+    let Some(port) = req.port else {
+        return fail(Failure::untouched(Error::PortUnavailable), sink);
+    };
+    let mut link = match Tty::open(&String::from_utf8_lossy(port), FAST_BAUD) {
         Ok(t) => t,
-        Err(e) => {
-            return Report::early(
-                SQN_MODEM_FAILED,
-                format!("cannot open {port}: {e}"),
-                "check the port name (ls /dev/tty*), that the board is in mirror mode (sqnsupgrade.uart() on the board) and that no terminal has it open",
-                again,
-            )
-        }
+        Err(_) => return fail(Failure::untouched(Error::PortUnavailable), sink),
     };
     let hal = Parts {
         link: &mut link,
@@ -638,59 +482,35 @@ fn operate(call: &Call<'_>, sink: &mut Sink) -> Report {
     };
     let mut ws = Box::new(Workspace::new());
     let mut updater = Updater::new(hal, options, &mut ws);
-    let mut report = Report::new();
-    let result = match &call.command {
-        Command::State => updater.state().map(|state| {
-            report.state_before = state;
-            report.state_after = state;
-            Some(state_line(state))
-        }),
+    let result = match req.command {
         Command::Info => updater.info().map(|info| {
-            report.state_before = info.state;
-            report.state_after = info.state;
-            report.take_versions(&info.versions, info.imei.as_ref());
-            None
+            let mut r = Record::from_state(Command::Info, info.state);
+            r.take_versions(&info.versions, info.imei.as_deref());
+            (r, None)
         }),
-        Command::Run {
-            firmware,
-            updater: elf,
-            bootrom,
-        } => run_update(&mut updater, &mut report, firmware, *elf, *bootrom),
+        Command::Run => crate::run_files(
+            &mut updater,
+            &String::from_utf8_lossy(req.firmware.unwrap_or(b"")),
+            req.updater.map(String::from_utf8_lossy).as_deref(),
+            req.bootrom.map(String::from_utf8_lossy).as_deref(),
+        )
+        .map(|o| (Record::from_outcome(&o), Some(crate::done_line(&o)))),
+        _ => updater.state().map(|s| {
+            (
+                Record::from_state(Command::State, Some(s)),
+                Some(state_line(Some(s))),
+            )
+        }),
     };
     match result {
-        Ok(summary) => {
+        Ok((record, summary)) => {
             if let Some(summary) = summary {
                 sink.message(&summary);
             }
+            outcome(&record, None)
         }
-        Err(failure) => failed(&mut report, &failure, &call.command, port),
+        Err(f) => fail(f, sink),
     }
-    if report.elapsed_ms == 0 {
-        report.elapsed_ms = started.elapsed().as_millis() as u64;
-    }
-    report
-}
-
-fn run_update<H: Hal>(
-    updater: &mut Updater<'_, H>,
-    report: &mut Report,
-    firmware: &str,
-    elf: Option<&str>,
-    bootrom: Option<&str>,
-) -> Result<Option<String>, Failure> {
-    let outcome = crate::run_files(updater, firmware, elf, bootrom)?;
-    report.state_before = Some(outcome.state_before);
-    report.state_after = outcome.state_after;
-    report.modem_changed = true;
-    report.method = match outcome.method {
-        Method::Fff => 1,
-        Method::OnTheFly => 2,
-    };
-    report.bytes_sent = outcome.bytes_sent;
-    report.elapsed_ms = outcome.elapsed_ms.max(1);
-    report.build_before = outcome.before.software_build;
-    report.take_versions(&outcome.after, outcome.imei.as_ref());
-    Ok(Some(crate::done_line(&outcome)))
 }
 
 /// Releases the one-operation-at-a-time flag when dropped.
@@ -702,75 +522,85 @@ impl Drop for BusyGuard {
     }
 }
 
-/// The common frame of every operation: checks the arguments, takes the busy flag, runs
-/// `command` with no panic crossing the boundary, writes the outcome.
+/// The files of a `run`.
+struct Files {
+    firmware: *const c_char,
+    updater: *const c_char,
+    bootrom: *const c_char,
+}
+
+/// The common frame of every operation: reads the arguments, takes the busy flag, runs
+/// the operation with no panic crossing the boundary, writes the outcome.
 ///
 /// # Safety
 /// Pointer arguments as documented on the public functions.
-unsafe fn entry<'a>(
+unsafe fn entry(
+    command: Command,
     port: *const c_char,
+    files: Option<Files>,
     options: *const SqnHostOptions,
     sink: SqnSink,
     user: *mut c_void,
-    outcome: *mut SqnOutcome,
-    command: impl FnOnce() -> Result<Command<'a>, String>,
+    out: *mut SqnOutcome,
 ) -> i32 {
     let body = || {
-        let mut sink = Sink {
-            callback: sink,
-            user,
-            debug: false,
-            text: Vec::new(),
-        };
         // SAFETY: `options` is null or valid for reads (the caller's contract).
         let options = unsafe { options.as_ref() }.copied().unwrap_or_default();
-        sink.debug = options.debug != 0;
-        // SAFETY: `port` is null or a valid C string (the caller's contract).
-        let checked = unsafe { arg(port, "port") }.and_then(|port| {
-            let port = port.ok_or_else(|| "no port given".to_string())?;
-            Ok((port, command()?))
-        });
-        match checked {
-            Err(e) => Report::early(
-                SQN_BAD_INPUT,
-                e,
-                "give the serial port and the files as non-empty text",
-                String::new(),
-            ),
-            Ok(_) if BUSY.swap(true, Ordering::SeqCst) => Report::early(
-                SQN_BAD_INPUT,
-                "another sqnsupgrade operation is running in this process".to_string(),
-                "wait for it to end, or cancel it (sqn_host_cancel)",
-                String::new(),
-            ),
-            Ok((port, command)) => {
-                let _busy = BusyGuard;
-                CANCEL.store(false, Ordering::SeqCst);
-                operate(
-                    &Call {
-                        port,
-                        command,
-                        options,
-                    },
-                    &mut sink,
-                )
-            }
+        let mut sink = Sink::new(sink, user, options.debug != 0);
+        let mut req = Request {
+            options: user_options(&options),
+            ..Request::new(command, Frontend::CPython)
+        };
+        // SAFETY: null or valid C strings (the caller's contract).
+        let args = unsafe {
+            (|| -> Result<(), FileRole> {
+                req.port = arg(port).map_err(|_| FileRole::Firmware)?;
+                if let Some(f) = &files {
+                    req.firmware = arg(f.firmware).map_err(|_| FileRole::Firmware)?;
+                    req.updater = arg(f.updater).map_err(|_| FileRole::Updater)?;
+                    req.bootrom = arg(f.bootrom).map_err(|_| FileRole::Bootrom)?;
+                }
+                Ok(())
+            })()
+        };
+        if let Err(role) = args {
+            let f = Failure::untouched(Error::File {
+                role,
+                problem: FileProblem::Unreadable,
+            });
+            sink.failure(&f, &req);
+            return outcome(&Record::from_failure(command, &f), Some((&f, &req)));
         }
+        if BUSY.swap(true, Ordering::SeqCst) {
+            let mut o = SqnOutcome {
+                status: i32::from(report::status::BUSY),
+                ..SqnOutcome::default()
+            };
+            copy_text(
+                &mut o.error,
+                "another sqnsupgrade operation is running in this process",
+            );
+            copy_text(&mut o.modem, "not changed");
+            return o;
+        }
+        let _busy = BusyGuard;
+        CANCEL.store(false, Ordering::SeqCst);
+        operate(&req, options.flow_control != 0, &mut sink)
     };
-    let report =
+    let result =
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or_else(|_| {
-            Report::early(
-                SQN_MODEM_FAILED,
-                "internal error in the updater library".to_string(),
-                "unplug the board's power, plug it in, check the state and run again",
-                String::new(),
-            )
+            let mut o = SqnOutcome {
+                status: i32::from(report::status::MODEM_FAILURE),
+                ..SqnOutcome::default()
+            };
+            copy_text(&mut o.error, "internal error in the updater library");
+            o
         });
-    // SAFETY: `outcome` is null or valid for writes (the caller's contract).
-    if let Some(out) = unsafe { outcome.as_mut() } {
-        report.write(out);
+    // SAFETY: `out` is null or valid for writes (the caller's contract).
+    if let Some(o) = unsafe { out.as_mut() } {
+        *o = result;
     }
-    report.status
+    result.status
 }
 
 // ----- the exported functions ----------------------------------------------------------
@@ -843,16 +673,22 @@ pub unsafe extern "C" fn sqn_host_run(
     user: *mut c_void,
     outcome: *mut SqnOutcome,
 ) -> i32 {
+    let files = Files {
+        firmware,
+        updater,
+        bootrom,
+    };
     // SAFETY: the caller's contract, passed on.
     unsafe {
-        entry(port, options, sink, user, outcome, || {
-            Ok(Command::Run {
-                firmware: arg(firmware, "firmware path")?
-                    .ok_or_else(|| "no firmware file given".to_string())?,
-                updater: arg(updater, "updater.elf path")?,
-                bootrom: arg(bootrom, "bootrom package path")?,
-            })
-        })
+        entry(
+            Command::Run,
+            port,
+            Some(files),
+            options,
+            sink,
+            user,
+            outcome,
+        )
     }
 }
 
@@ -872,7 +708,7 @@ pub unsafe extern "C" fn sqn_host_info(
     outcome: *mut SqnOutcome,
 ) -> i32 {
     // SAFETY: the caller's contract, passed on.
-    unsafe { entry(port, options, sink, user, outcome, || Ok(Command::Info)) }
+    unsafe { entry(Command::Info, port, None, options, sink, user, outcome) }
 }
 
 /// `state()`: the modem's state, in `outcome.state_after` (-1 when nothing answers, which
@@ -889,49 +725,12 @@ pub unsafe extern "C" fn sqn_host_state(
     outcome: *mut SqnOutcome,
 ) -> i32 {
     // SAFETY: the caller's contract, passed on.
-    unsafe { entry(port, options, sink, user, outcome, || Ok(Command::State)) }
+    unsafe { entry(Command::State, port, None, options, sink, user, outcome) }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn python_literals() {
-        assert_eq!(py_str("/dev/ttyUSB0"), "'/dev/ttyUSB0'");
-        assert_eq!(py_str("it's\\a\n"), "'it\\'s\\\\a\\n'");
-    }
-
-    #[test]
-    fn next_commands() {
-        let run = Command::Run {
-            firmware: "CATM1-41065.dup",
-            updater: None,
-            bootrom: None,
-        };
-        let p = "/dev/ttyUSB0";
-        assert_eq!(
-            next_text(Next::RunAgain, &run, p),
-            "sqnsupgrade.run('/dev/ttyUSB0', 'CATM1-41065.dup')"
-        );
-        assert_eq!(
-            next_text(Next::RunWithUpdater, &run, p),
-            "sqnsupgrade.run('/dev/ttyUSB0', 'CATM1-41065.dup', 'updater.elf')"
-        );
-        let diff = Command::Run {
-            firmware: "/sd/upgdiff_38638-to-41065.dup",
-            updater: None,
-            bootrom: None,
-        };
-        assert_eq!(
-            next_text(Next::RunFullImage, &diff, p),
-            "sqnsupgrade.run('/dev/ttyUSB0', 'FULL_IMAGE.dup')  # the full image, e.g. CATM1-38638.dup"
-        );
-        assert_eq!(
-            next_text(Next::PowerCycle, &Command::Info, p),
-            "unplug the board's power, plug it in, then: sqnsupgrade.state('/dev/ttyUSB0')"
-        );
-    }
 
     #[test]
     fn text_is_cut_at_a_char_boundary() {
@@ -943,18 +742,37 @@ mod tests {
     }
 
     #[test]
-    fn options_are_checked() {
-        let ok = engine_options(&SqnHostOptions::default()).unwrap();
+    fn options_are_checked_by_the_engine() {
+        let ok = user_options(&SqnHostOptions::default()).check().unwrap();
         assert_eq!(ok.stp.block_size, Some(FIELD_BLOCK_SIZE as u16));
-        let bad = SqnHostOptions {
-            method: 7,
+        let both = SqnHostOptions {
+            method: 3,
             ..SqnHostOptions::default()
         };
-        assert!(engine_options(&bad).is_err());
+        assert!(user_options(&both).check().is_err());
         let max = SqnHostOptions {
             block_size: 0,
             ..SqnHostOptions::default()
         };
-        assert_eq!(engine_options(&max).unwrap().stp.block_size, None);
+        assert_eq!(user_options(&max).check().unwrap().stp.block_size, None);
+    }
+
+    #[test]
+    fn a_missing_port_is_a_bad_input_with_the_call_that_continues() {
+        let req = Request {
+            firmware: Some(b"CATM1-41065.dup"),
+            ..Request::new(Command::Run, Frontend::CPython)
+        };
+        let mut sink = Sink::new(None, std::ptr::null_mut(), false);
+        let o = operate(&req, false, &mut sink);
+        assert_eq!(o.status, i32::from(report::status::BAD_INPUT));
+        let text = |f: &[c_char]| {
+            unsafe { CStr::from_ptr(f.as_ptr()) }
+                .to_str()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(text(&o.modem), "not changed");
+        assert_eq!(text(&o.next), "sqnsupgrade.run('CATM1-41065.dup')");
     }
 }

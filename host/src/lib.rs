@@ -34,18 +34,19 @@ impl FileImage {
             };
             Error::File { role, problem }
         };
-        let file = File::open(path).map_err(problem)?;
-        let meta = file.metadata().map_err(problem)?;
-        if meta.is_dir() {
+        // Looked at before opening: opening a FIFO would wait for a writer.
+        let meta = std::fs::metadata(path).map_err(problem)?;
+        if !meta.is_file() {
             return Err(Error::File {
                 role,
-                problem: FileProblem::Unreadable,
+                problem: FileProblem::NotRegular,
             });
         }
         let size = u32::try_from(meta.len()).map_err(|_| Error::File {
             role,
-            problem: FileProblem::Unreadable,
+            problem: FileProblem::TooBig,
         })?;
+        let file = File::open(path).map_err(problem)?;
         Ok(FileImage {
             file,
             size,
@@ -63,8 +64,8 @@ impl ImageSource for FileImage {
         self.file.read(buf).map_err(|_| Error::ImageRead)
     }
 
-    fn name(&self) -> &str {
-        &self.name
+    fn name(&self) -> &[u8] {
+        self.name.as_bytes()
     }
 }
 
@@ -130,25 +131,19 @@ impl Cancel for CtrlC {
 pub struct Stdout;
 
 impl TextOut for Stdout {
-    fn text(&mut self, text: &str) {
+    fn text(&mut self, text: &[u8]) {
         let mut out = std::io::stdout().lock();
-        let _ = out.write_all(text.as_bytes());
+        let _ = out.write_all(text);
         let _ = out.flush();
     }
 }
 
-/// The state as users read it: `2 application mode (FFF)` or `unknown (no answer)`.
+/// The state as users read it: `2 application mode (FFF)` or `unknown (no answer)` (the
+/// engine's words).
 pub fn state_line(state: Option<State>) -> String {
-    match state {
-        Some(s) => format!("{} {}", s.number(), s.name()),
-        None => "unknown (no answer)".to_string(),
-    }
-}
-
-/// True for an upgdiff file name (which only a modem in application mode can take).
-pub fn is_upgdiff(path: &str) -> bool {
-    let base = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    base.to_ascii_lowercase().starts_with("upgdiff")
+    let mut s = String::new();
+    sqnsupgrade::report::write_state(state, &mut s);
+    s
 }
 
 /// Opens the files named by the user (a missing or unreadable one is the engine's file

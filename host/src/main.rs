@@ -1,26 +1,28 @@
 //! `sqnsupgrade`: update the Sequans SQN3330 modem of a Pycom GPy, FiPy or G01 from a
 //! computer (the board in mirror mode, or any serial port that reaches the modem), or try
 //! it against the built-in modem simulator when no `--port` is given.
+//!
+//! Everything it says about a failure (the four lines, the exit status, the command that
+//! continues) comes from the engine's report (`sqnsupgrade::report`); this file parses the
+//! arguments, opens the port and the files, and prints.
 
 use clap::{Parser, Subcommand};
 use sqnsupgrade::console::Console;
-use sqnsupgrade::stp::{StpConfig, MAX_BLOCK_SIZE};
+use sqnsupgrade::report::{self, Command, Frontend, Request, UserOptions};
 use sqnsupgrade::updater::FAST_BAUD;
-use sqnsupgrade::{
-    Error, Failure, FileRole, Hal, MethodChoice, Next, Options, Parts, Updater, Workspace,
-};
+use sqnsupgrade::{Error, Failure, FileRole, Hal, Parts, Updater, Workspace};
 use sqnsupgrade_host::tty::Tty;
 use sqnsupgrade_host::{self as host, state_line, CtrlC, FileImage, StdClock, Stdout};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Child, ExitCode, Stdio};
 
 #[derive(Parser)]
 #[command(
     name = "sqnsupgrade",
     version,
     about = "Update the firmware of the Sequans SQN3330 LTE modem (Pycom GPy, FiPy, G01)",
-    after_help = "Without --port, the built-in modem simulator is started and used, so every command can be tried without a board."
+    after_help = "Without --port, the built-in modem simulator is started and used, so every command can be tried without a board.\n\nExit status: 0 success; 1 the modem failed (the output says its state and the command that continues); 2 a bad input (the modem was not touched); 130 stopped with Ctrl-C."
 )]
 struct Cli {
     /// Serial port that reaches the modem (the board in mirror mode), e.g. /dev/ttyUSB0.
@@ -32,7 +34,7 @@ struct Cli {
     /// Print the whole SYSTEM VERSION block instead of the short versions.
     #[arg(long, global = true)]
     verbose: bool,
-    /// Seconds to wait for each STP reply before resending.
+    /// Seconds to wait for each STP reply before resending (at least 1).
     #[arg(long, global = true, default_value_t = 90, value_name = "SECS")]
     reply_timeout: u32,
     #[command(subcommand)]
@@ -56,17 +58,21 @@ enum Cmd {
         #[arg(long, value_name = "FILE")]
         bootrom: Option<String>,
         /// Store the image first, then flash it (files up to 4 MiB).
-        #[arg(long, conflicts_with = "on_the_fly")]
+        #[arg(long)]
         fff: bool,
         /// Flash while streaming (the only way for files over 4 MiB).
         #[arg(long)]
         on_the_fly: bool,
-        /// STP block size in bytes, or "max" for the session's max transfer − 16.
+        /// STP block size in bytes (16 to 8176), or "max" for the session's max transfer − 16.
         #[arg(long, value_name = "N|max", default_value = "2016")]
         block_size: String,
         /// The modem is in upgrade mode after an interrupted update: send the image again.
         #[arg(long)]
         resume: bool,
+        /// Flash a .dup even when it is shorter than its header announces (normally refused:
+        /// such a file is almost always an interrupted copy).
+        #[arg(long)]
+        allow_truncated: bool,
     },
     /// Load updater.elf into a modem in recovery mode (it goes to mTools mode).
     Load {
@@ -86,7 +92,7 @@ impl BuiltinSim {
     fn start() -> Result<BuiltinSim, String> {
         let exe = std::env::current_exe().map_err(|e| e.to_string())?;
         let sim: PathBuf = exe.with_file_name("sqnsim");
-        let mut child = Command::new(&sim)
+        let mut child = std::process::Command::new(&sim)
             .args(["--exit-after-ms", "3600000"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -124,101 +130,69 @@ impl BuiltinSim {
     }
 }
 
-fn block_size(arg: &str) -> Result<Option<u16>, String> {
-    if arg == "max" {
-        return Ok(None);
-    }
-    match arg.parse::<u16>() {
-        Ok(n) if n >= 16 && usize::from(n) <= MAX_BLOCK_SIZE => Ok(Some(n)),
-        _ => Err(format!(
-            "--block-size must be a number from 16 to {MAX_BLOCK_SIZE}, or max"
-        )),
-    }
-}
-
-fn open_image(path: &str, role: FileRole) -> Result<FileImage, Failure> {
-    FileImage::open(path, role).map_err(Failure::untouched)
-}
-
-/// The path the user gave for the file a failure is about.
-fn failed_file<'c>(failure: &Failure, cli: &'c Cli) -> Option<&'c str> {
-    let Cmd::Run {
-        file,
-        updater,
-        bootrom,
-        ..
-    } = &cli.command
-    else {
-        return match (&cli.command, failure.file_role()) {
-            (Cmd::Load { updater }, Some(_)) => Some(updater),
-            _ => None,
-        };
+/// The request as the user typed it: the engine checks it and words every failure.
+fn request<'a>(cli: &'a Cli, program: &'a str) -> Request<'a> {
+    let command = match &cli.command {
+        Cmd::Info => Command::Info,
+        Cmd::State => Command::State,
+        Cmd::Run { .. } => Command::Run,
+        Cmd::Load { .. } => Command::Load,
     };
-    match failure.file_role()? {
-        FileRole::Firmware => Some(file),
-        FileRole::Updater => updater.as_deref(),
-        FileRole::Bootrom => bootrom.as_deref(),
-    }
-}
-
-/// Prints a failure: the reason, a hint, the modem's state and the command that continues.
-fn report(failure: &Failure, cli: &Cli, port: &str) -> ExitCode {
-    match failed_file(failure, cli) {
-        Some(path) => eprintln!("error: {path}: {failure}"),
-        None => eprintln!("error: {failure}"),
-    }
-    eprintln!("hint: {}", failure.error.hint());
-    let modem = if failure.modem_changed {
-        format!("modem: {}", state_line(failure.state))
-    } else {
-        "modem: not changed".to_string()
-    };
-    eprintln!("{modem}");
-    let base = format!("sqnsupgrade --port {port}");
-    let again = match &cli.command {
-        Cmd::Run { file, updater, .. } => match updater {
-            Some(u) => format!("{base} run {file} --updater {u}"),
-            None => format!("{base} run {file}"),
+    let mut req = Request {
+        program: program.as_bytes(),
+        port: cli.port.as_deref().map(str::as_bytes),
+        options: UserOptions {
+            verbose: cli.verbose,
+            reply_timeout_s: cli.reply_timeout,
+            ..UserOptions::default()
         },
-        Cmd::Info => format!("{base} info"),
-        Cmd::State => format!("{base} state"),
-        Cmd::Load { updater } => format!("{base} load {updater}"),
+        ..Request::new(command, Frontend::Shell)
     };
-    let file = match &cli.command {
-        Cmd::Run { file, .. } => file.as_str(),
-        _ => "FIRMWARE.dup",
-    };
-    let next = match failure.next() {
-        Next::FixInput => format!("fix the input, then: {again}"),
-        Next::RunAgain => again,
-        Next::RunFullImage => format!(
-            "{base} run {} (the full image, e.g. CATM1-38638.dup)",
-            full_image_hint(file)
-        ),
-        Next::RunWithUpdater => {
-            format!("{base} run {} --updater updater.elf", full_image_hint(file))
+    match &cli.command {
+        Cmd::Run {
+            file,
+            updater,
+            bootrom,
+            fff,
+            on_the_fly,
+            block_size,
+            resume,
+            allow_truncated,
+        } => {
+            req.firmware = Some(file.as_bytes());
+            req.updater = updater.as_deref().map(str::as_bytes);
+            req.bootrom = bootrom.as_deref().map(str::as_bytes);
+            req.options.fff = *fff;
+            req.options.on_the_fly = *on_the_fly;
+            req.options.block_size = if block_size == "max" {
+                None
+            } else {
+                // Not a number: 0, which the engine refuses with the range.
+                Some(block_size.parse().unwrap_or(0))
+            };
+            req.options.resume = *resume;
+            req.options.allow_truncated = *allow_truncated;
         }
-        Next::PowerCycle => format!("unplug the board's power, plug it in, then: {base} state"),
-    };
-    eprintln!("next: {next}");
-    match failure.error {
-        Error::Cancelled => ExitCode::from(130),
-        e if e.is_input_error() => ExitCode::from(2),
-        _ => ExitCode::from(1),
+        Cmd::Load { updater } => req.updater = Some(updater.as_bytes()),
+        Cmd::Info | Cmd::State => {}
     }
+    req
 }
 
-fn full_image_hint(file: &str) -> &str {
-    if host::is_upgdiff(file) {
-        "FULL_IMAGE.dup"
-    } else {
-        file
-    }
+/// Prints the four failure lines and returns the exit status.
+fn report_failure(f: &Failure, req: &Request<'_>) -> ExitCode {
+    let mut lines = String::new();
+    report::write_failure(f, req, &mut lines);
+    eprint!("{lines}");
+    ExitCode::from(report::failure_status(f))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     host::install_ctrl_c();
+    let program = std::env::args()
+        .next()
+        .unwrap_or_else(|| "sqnsupgrade".into());
     let (port, sim) = match &cli.port {
         Some(p) => (p.clone(), None),
         None => match BuiltinSim::start() {
@@ -231,49 +205,24 @@ fn main() -> ExitCode {
             }
             Err(e) => {
                 eprintln!("error: {e}");
-                eprintln!("hint: give the modem's serial port with --port, or build the simulator (cargo build)");
-                return ExitCode::from(1);
+                eprintln!("hint: give the modem's serial port with --port, or build the simulator (cargo build --workspace)");
+                return ExitCode::from(report::status::BAD_INPUT);
             }
         },
     };
-    let code = run_command(&cli, &port, sim.as_ref());
+    let code = run_command(&cli, &program, &port, sim.as_ref());
     if let Some(sim) = sim {
         sim.stop();
     }
     code
 }
 
-fn run_command(cli: &Cli, port: &str, sim: Option<&BuiltinSim>) -> ExitCode {
-    let mut options = Options {
-        verbose: cli.verbose,
-        stp: StpConfig {
-            reply_timeout_ms: cli.reply_timeout.saturating_mul(1000),
-            ..StpConfig::default()
-        },
-        ..Options::default()
+fn run_command(cli: &Cli, program: &str, port: &str, sim: Option<&BuiltinSim>) -> ExitCode {
+    let req = request(cli, program);
+    let options = match req.options.check() {
+        Ok(o) => o,
+        Err(e) => return report_failure(&Failure::untouched(e), &req),
     };
-    if let Cmd::Run {
-        fff,
-        on_the_fly,
-        block_size: bs,
-        resume,
-        ..
-    } = &cli.command
-    {
-        options.method = match (fff, on_the_fly) {
-            (true, _) => MethodChoice::Fff,
-            (_, true) => MethodChoice::OnTheFly,
-            _ => MethodChoice::Auto,
-        };
-        options.resume = *resume;
-        match block_size(bs) {
-            Ok(b) => options.stp.block_size = b,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        }
-    }
     if matches!(cli.command, Cmd::Run { .. } | Cmd::Load { .. }) {
         println!(
             "<<< Welcome to the SQN3330 firmware updater [{}] >>>",
@@ -282,12 +231,7 @@ fn run_command(cli: &Cli, port: &str, sim: Option<&BuiltinSim>) -> ExitCode {
     }
     let mut link = match Tty::open(port, FAST_BAUD) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: cannot open {port}: {e}");
-            eprintln!("hint: check the port name (ls /dev/tty*), that the board is in mirror mode (sqnsupgrade.uart() on the board) and that no terminal has it open");
-            eprintln!("modem: not changed");
-            return ExitCode::from(1);
-        }
+        Err(_) => return report_failure(&Failure::untouched(Error::PortUnavailable), &req),
     };
     let mut console = Console::new(Stdout, cli.debug);
     let hal = Parts {
@@ -299,9 +243,10 @@ fn run_command(cli: &Cli, port: &str, sim: Option<&BuiltinSim>) -> ExitCode {
     let mut ws = Box::new(Workspace::new());
     let mut updater = Updater::new(hal, options, &mut ws);
     let result: Result<String, Failure> = match &cli.command {
-        Cmd::State => updater.state().map(state_line),
+        Cmd::State => updater.state().map(|s| state_line(Some(s))),
         Cmd::Info => updater.info().map(|_| String::new()),
-        Cmd::Load { updater: path } => open_image(path, FileRole::Updater)
+        Cmd::Load { updater: path } => FileImage::open(path, FileRole::Updater)
+            .map_err(Failure::untouched)
             .and_then(|mut f| updater.load(&mut f))
             .map(|s| format!("Modem state: {}", state_line(Some(s)))),
         Cmd::Run {
@@ -319,14 +264,14 @@ fn run_command(cli: &Cli, port: &str, sim: Option<&BuiltinSim>) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(f) => report(&f, cli, port),
+        Err(f) => report_failure(&f, &req),
     };
     if let (Some(sim), Cmd::Run { file, .. }, ExitCode::SUCCESS) = (sim, &cli.command, code) {
         match sim.verify(file) {
             Some(true) => println!("Simulator check: the image it received is identical to {file}, no protocol violations."),
             _ => {
                 println!("Simulator check FAILED: see {}/log.json", sim.record);
-                return ExitCode::from(1);
+                return ExitCode::from(report::status::MODEM_FAILURE);
             }
         }
     }

@@ -82,7 +82,10 @@ fn swboot_error_everywhere_aborts_clearly() {
         run.all()
     );
     assert!(
-        run.stderr.contains("next: sqnsupgrade --port"),
+        run.stderr.contains(&format!(
+            "next: {} --port",
+            env!("CARGO_BIN_EXE_sqnsupgrade")
+        )),
         "{}",
         run.all()
     );
@@ -124,7 +127,13 @@ fn reboot_mid_transfer_then_second_run_completes() {
         "{}",
         first.all()
     );
-    let next = format!("next: sqnsupgrade --port {} run {}", sim.pty, s(&dup));
+    // The command that continues runs as printed: the CLI as it was run.
+    let next = format!(
+        "next: {} --port {} run {}",
+        env!("CARGO_BIN_EXE_sqnsupgrade"),
+        sim.pty,
+        s(&dup)
+    );
     assert!(first.stderr.contains(&next), "{}", first.all());
     assert_eq!(sim.log()["state"], 4);
     let second = sim.cli(&["run", s(&dup)]);

@@ -175,6 +175,6 @@ fn bootrom_needed_and_missing() {
     rejected(
         &["--bootloader0", "33080"],
         &["run", s(&dup), "--updater", s(&elf)],
-        &["Unable to upgrade bootrom.", "--bootrom FILE"],
+        &["Unable to upgrade bootrom.", "--bootrom <bootrom package>"],
     );
 }

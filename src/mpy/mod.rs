@@ -31,11 +31,10 @@ pub mod sys {
 use crate::console::{Console, TextOut};
 use crate::error::{Error, FileProblem, FileRole};
 use crate::hal::{Event, Hal, ImageSource};
+use crate::report::{self, Command, Frontend, Record, Request, UserOptions};
 use crate::state::State;
-use crate::stp::{StpConfig, MAX_BLOCK_SIZE};
 use crate::text::{Sink, Text};
-use crate::updater::{Failure, MethodChoice, Next, Options, Outcome, Updater, Workspace};
-use crate::version::Versions;
+use crate::updater::{Failure, Method, Updater, Workspace};
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, Ordering};
 use sys::{sqn_ctx_t, sqn_image_t, sqn_request_t, sqn_result_t};
@@ -46,7 +45,7 @@ struct MpPrint {
 }
 
 impl TextOut for MpPrint {
-    fn text(&mut self, text: &str) {
+    fn text(&mut self, text: &[u8]) {
         // SAFETY: ctx is live for the whole call; text is valid for its length.
         unsafe { sys::sqn_glue_print(self.ctx, text.as_ptr().cast(), text.len()) };
     }
@@ -73,6 +72,12 @@ impl MpHal {
         }
     }
 
+    /// A read whose wait a Ctrl-C ended: the KeyboardInterrupt is kept (the engine sees
+    /// it at its next safe stop, never inside an STP exchange), nothing was read.
+    fn interrupted_read(&self, code: i32) -> bool {
+        code == sys::SQN_GLUE_RAISED && interrupted(self.ctx)
+    }
+
     fn read_once(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         let mut got = 0u32;
         // SAFETY: ctx is live; buf is a valid writable slice; the link is a checked stream.
@@ -85,6 +90,9 @@ impl MpHal {
                 &mut got,
             )
         };
+        if self.interrupted_read(code) {
+            return Ok(0);
+        }
         if code < 0 {
             return Err(self.link_error(code));
         }
@@ -94,6 +102,9 @@ impl MpHal {
     fn readable(&mut self, timeout_ms: u32) -> Result<i32, Error> {
         // SAFETY: ctx is live.
         let r = unsafe { sys::sqn_glue_wait_readable(self.ctx, timeout_ms) };
+        if self.interrupted_read(r) {
+            return Ok(0);
+        }
         if r < 0 {
             return Err(self.link_error(r));
         }
@@ -258,19 +269,18 @@ impl ImageSource for MpImage<'_> {
         Ok(got as usize)
     }
 
-    fn name(&self) -> &str {
+    fn name(&self) -> &[u8] {
         spec_name(self.spec)
     }
 }
 
-/// The name the user gave for an image ("" when none).
-fn spec_name(spec: &sqn_image_t) -> &str {
+/// The name the user gave for an image (UTF-8 bytes; empty when none).
+fn spec_name(spec: &sqn_image_t) -> &[u8] {
     if spec.name.is_null() {
-        return "";
+        return &[];
     }
     // SAFETY: the glue took name/len from a live str object held by the caller's args.
-    let bytes = unsafe { core::slice::from_raw_parts(spec.name.cast::<u8>(), spec.name_len) };
-    core::str::from_utf8(bytes).unwrap_or("")
+    unsafe { core::slice::from_raw_parts(spec.name.cast::<u8>(), spec.name_len) }
 }
 
 /// The engine's workspace, static so that nothing is allocated and the stack stays small.
@@ -282,115 +292,148 @@ unsafe impl Sync for StaticWorkspace {}
 static WORKSPACE: StaticWorkspace = StaticWorkspace(UnsafeCell::new(Workspace::new()));
 static BUSY: AtomicBool = AtomicBool::new(false);
 
-fn options(req: &sqn_request_t) -> Options {
-    let mut stp = StpConfig::default();
-    if req.reply_timeout_ms > 0 {
-        stp.reply_timeout_ms = req.reply_timeout_ms;
-    }
-    stp.block_size = match req.block_size {
-        0 => None,
-        n => Some(n.min(MAX_BLOCK_SIZE as u32) as u16),
-    };
-    Options {
-        method: match req.method {
-            1 => MethodChoice::Fff,
-            2 => MethodChoice::OnTheFly,
-            _ => MethodChoice::Auto,
+/// The options as the user gave them (the engine checks them).
+fn user_options(req: &sqn_request_t) -> UserOptions {
+    UserOptions {
+        fff: req.method & 1 != 0,
+        on_the_fly: req.method & 2 != 0,
+        block_size: match req.block_size {
+            0 => None,
+            n => Some(n),
+        },
+        reply_timeout_s: match req.reply_timeout_s {
+            0 => UserOptions::default().reply_timeout_s,
+            n => n,
         },
         resume: req.resume != 0,
         verbose: req.verbose != 0,
-        stp,
-        ..Options::default()
+        allow_truncated: req.allow_truncated != 0,
+    }
+}
+
+/// What the user asked for, for the record and the command that continues.
+fn request<'a>(req: &'a sqn_request_t) -> Request<'a> {
+    let command = match req.op {
+        sys::sqn_op_SQN_OP_RUN => Command::Run,
+        sys::sqn_op_SQN_OP_INFO => Command::Info,
+        sys::sqn_op_SQN_OP_LOAD => Command::Load,
+        sys::sqn_op_SQN_OP_MIRROR_PREP => Command::Uart,
+        _ => Command::State,
+    };
+    let named = |spec: &'a sqn_image_t| {
+        let n = spec_name(spec);
+        (!n.is_empty() || spec.is_path != 0).then_some(n)
+    };
+    let port = if req.port.is_null() {
+        None
+    } else {
+        // SAFETY: the glue took port/len from a live str object held by the caller's args.
+        Some(unsafe { core::slice::from_raw_parts(req.port.cast::<u8>(), req.port_len) })
+    };
+    Request {
+        port,
+        firmware: named(&req.firmware),
+        firmware_stream: req.firmware.is_path == 0 && !req.firmware.stream.is_null(),
+        firmware_size: req.firmware.size,
+        updater: named(&req.updater),
+        bootrom: named(&req.bootrom),
+        options: user_options(req),
+        ..Request::new(command, Frontend::MicroPython)
+    }
+}
+
+/// A C string field of the result being written: what does not fit is cut, and the
+/// text is NUL-terminated after every piece.
+struct Field<'f> {
+    bytes: &'f mut [u8],
+    len: usize,
+}
+
+impl<'f> Field<'f> {
+    fn new(field: &'f mut [cty::c_char]) -> Field<'f> {
+        // SAFETY: c_char and u8 have the same size and layout; the slice is the field.
+        let bytes = unsafe {
+            core::slice::from_raw_parts_mut(field.as_mut_ptr().cast::<u8>(), field.len())
+        };
+        Field { bytes, len: 0 }
+    }
+}
+
+impl Sink for Field<'_> {
+    fn put_bytes(&mut self, b: &[u8]) {
+        let room = self.bytes.len().saturating_sub(1);
+        self.len = crate::text::append(self.bytes.get_mut(..room).unwrap_or(&mut []), self.len, b);
+        if let Some(nul) = self.bytes.get_mut(self.len) {
+            *nul = 0;
+        }
     }
 }
 
 /// Copies `text` into a C string field (cut to fit, always NUL-terminated).
-fn put(field: &mut [cty::c_char], text: &str) {
-    let n = text.len().min(field.len().saturating_sub(1));
-    let mut end = 0;
-    for (dst, &src) in field.iter_mut().zip(text.as_bytes().iter().take(n)) {
-        *dst = src as cty::c_char;
-        end += 1;
-    }
-    if let Some(nul) = field.get_mut(end) {
-        *nul = 0;
-    }
+#[inline(never)]
+fn put(field: &mut [cty::c_char], text: &[u8]) {
+    Field::new(field).put_bytes(text);
 }
 
 fn state_number(s: Option<State>) -> i32 {
     s.map_or(-1, |s| i32::from(s.number()))
 }
 
-fn put_versions(res: &mut sqn_result_t, v: &Versions, imei: Option<&str>) {
-    res.build_after = v.software_build.unwrap_or(0);
-    put(&mut res.ue, &v.ue);
-    put(&mut res.lr, &v.lr);
-    put(&mut res.imei, imei.unwrap_or(""));
-}
-
-fn put_outcome(res: &mut sqn_result_t, o: &Outcome) {
-    res.state_before = i32::from(o.state_before.number());
-    res.state_after = state_number(o.state_after);
-    res.modem_changed = 1;
-    res.bytes_sent = o.bytes_sent;
-    res.elapsed_ms = o.elapsed_ms.min(u64::from(u32::MAX)) as u32;
-    res.build_before = o.before.software_build.unwrap_or(0);
-    put_versions(res, &o.after, o.imei.as_deref());
-}
-
-/// The error line, the hint and the Python call that continues after `f`, as users type
-/// it on the board.
-fn put_failure(res: &mut sqn_result_t, f: &Failure, req: &sqn_request_t, text: &mut Text<256>) {
-    res.state_after = state_number(f.state);
-    res.modem_changed = u8::from(f.modem_changed);
-    text.clear();
-    let file = f.file_role().map(|role| match role {
-        FileRole::Firmware => &req.firmware,
-        FileRole::Updater => &req.updater,
-        FileRole::Bootrom => &req.bootrom,
-    });
-    if let Some(name) = file.map(spec_name).filter(|n| !n.is_empty()) {
-        text.put(name);
-        text.put(": ");
-    }
-    f.error.write_message(text);
-    put(&mut res.error, text.as_str());
-    put(&mut res.hint, f.error.hint());
-    let (fw, up) = (spec_name(&req.firmware), spec_name(&req.updater));
-    text.clear();
-    let run = |text: &mut Text<256>, second: &str| {
-        text.put("sqnsupgrade.run('");
-        text.put(fw);
-        if !second.is_empty() {
-            text.put("', '");
-            text.put(second);
-        }
-        text.put("')");
+/// Writes the record into the glue's result struct.
+fn put_record(res: &mut sqn_result_t, r: &Record, op: u32) {
+    res.status = i32::from(r.status);
+    res.command = op as u8;
+    res.modem_changed = u8::from(r.modem_changed);
+    res.method = match r.method {
+        Some(Method::Fff) => 1,
+        Some(Method::OnTheFly) => 2,
+        None => 0,
     };
-    match f.next() {
-        Next::FixInput => text.put("fix the input, then run the same call again"),
-        Next::RunAgain => run(text, up),
-        Next::RunFullImage => {
-            run(text, "");
-            text.put(" with the full image (not an upgdiff)");
-        }
-        Next::RunWithUpdater => {
-            run(text, "/flash/updater.elf");
-            text.put(" with the full image");
-        }
-        Next::PowerCycle => {
-            text.put("unplug the board's power, plug it in, then sqnsupgrade.state()")
-        }
-    }
-    put(&mut res.next, text.as_str());
+    res.state_before = state_number(r.state_before);
+    res.state_after = state_number(r.state_after);
+    res.build_before = r.build_before.unwrap_or(0);
+    res.build_after = r.build_after.unwrap_or(0);
+    res.bytes = r.bytes;
+    res.millis = r.millis;
+    put(&mut res.firmware, &r.firmware);
+    put(&mut res.imei, &r.imei);
 }
 
-fn status_of(f: &Failure) -> i32 {
-    match f.error {
-        Error::Cancelled => sys::sqn_status_SQN_CANCELLED as i32,
-        e if e.is_input_error() => sys::sqn_status_SQN_BAD_INPUT as i32,
-        _ => sys::sqn_status_SQN_MODEM_FAILURE as i32,
+/// Writes the failure lines into the result and prints them (the same four lines as the
+/// CLI's).
+fn put_failure(
+    res: &mut sqn_result_t,
+    f: &Failure,
+    req: &Request<'_>,
+    console: Option<&mut Console<MpPrint>>,
+) {
+    report::write_error(f, req, &mut Field::new(&mut res.error));
+    report::write_hint(f, &mut Field::new(&mut res.hint));
+    report::write_modem(f, &mut Field::new(&mut res.modem));
+    report::write_next(
+        report::next_step(f, req),
+        req,
+        &mut Field::new(&mut res.next),
+    );
+    if let Some(c) = console {
+        c.close_line();
+        let fields: [(&[u8], &[cty::c_char]); 4] = [
+            (b"error: ", &res.error),
+            (b"hint: ", &res.hint),
+            (b"modem: ", &res.modem),
+            (b"next: ", &res.next),
+        ];
+        for (label, field) in fields {
+            c.line_parts(label, c_text(field));
+        }
     }
+}
+
+/// The text of a NUL-terminated field written by [`put`].
+fn c_text(field: &[cty::c_char]) -> &[u8] {
+    let end = field.iter().position(|&c| c == 0).unwrap_or(field.len());
+    // SAFETY: c_char and u8 have the same size and layout; end is within the field.
+    unsafe { core::slice::from_raw_parts(field.as_ptr().cast::<u8>(), end) }
 }
 
 /// The entry point the glue calls: runs one operation with the engine.
@@ -408,23 +451,26 @@ pub unsafe extern "C" fn sqn_rs_call(
     let (req, res) = unsafe { (&*req, &mut *res) };
     *res = sqn_result_t {
         status: 0,
+        command: req.op as u8,
+        modem_changed: 0,
+        method: 0,
         state_before: -1,
         state_after: -1,
-        modem_changed: 0,
-        bytes_sent: 0,
-        elapsed_ms: 0,
         build_before: 0,
         build_after: 0,
+        bytes: 0,
+        millis: 0,
+        firmware: [0; 32],
         imei: [0; 16],
-        ue: [0; 24],
-        lr: [0; 32],
         error: [0; 320],
-        hint: [0; 256],
+        hint: [0; 320],
+        modem: [0; 48],
         next: [0; 320],
     };
     if BUSY.swap(true, Ordering::Acquire) {
-        res.status = sys::sqn_status_SQN_BUSY as i32;
-        put(&mut res.error, "another sqnsupgrade call is running");
+        res.status = i32::from(report::status::BUSY);
+        put(&mut res.error, b"another sqnsupgrade call is running");
+        put(&mut res.modem, b"not changed");
         return res.status;
     }
     // SAFETY: BUSY guarantees this is the only reference to the workspace.
@@ -437,13 +483,11 @@ pub unsafe extern "C" fn sqn_rs_call(
         console: print.then(|| Console::new(MpPrint { ctx }, debug)),
     };
     let status = run_call(hal, ws, req, res, ctx);
-    res.status = status;
     BUSY.store(false, Ordering::Release);
     status
 }
 
-/// One operation, start to end; the failure text is composed in the workspace once the
-/// engine is done with it.
+/// One operation, start to end: the record, and on failure the four lines.
 #[inline(never)]
 fn run_call(
     hal: MpHal,
@@ -452,58 +496,71 @@ fn run_call(
     res: &mut sqn_result_t,
     ctx: *mut sqn_ctx_t,
 ) -> i32 {
-    let mut updater = Updater::new(hal, options(req), ws);
-    let result = dispatch(&mut updater, req, res, ctx);
-    if let Some(c) = updater.hal_mut().console.as_mut() {
+    let request = request(req);
+    let options = match request.options.check() {
+        Ok(o) => o,
+        Err(e) => {
+            let mut hal = hal;
+            return finish(&mut hal, res, &request, req, Err(Failure::untouched(e)));
+        }
+    };
+    let mut updater = Updater::new(hal, options, ws);
+    let result = dispatch(&mut updater, req, ctx);
+    finish(updater.hal_mut(), res, &request, req, result)
+}
+
+/// Writes the record (and the failure lines) of a finished call; returns its status.
+fn finish(
+    hal: &mut MpHal,
+    res: &mut sqn_result_t,
+    request: &Request<'_>,
+    req: &sqn_request_t,
+    result: Result<Record, Failure>,
+) -> i32 {
+    if let Some(c) = hal.console.as_mut() {
         c.close_line();
     }
     match result {
-        Ok(()) => 0,
+        Ok(record) => put_record(res, &record, req.op),
         Err(f) => {
-            let mut text: Text<256> = Text::new();
-            put_failure(res, &f, req, &mut text);
-            status_of(&f)
+            put_record(res, &Record::from_failure(request.command, &f), req.op);
+            put_failure(res, &f, request, hal.console.as_mut());
         }
     }
+    res.status
 }
 
 #[inline(never)]
 fn dispatch(
     updater: &mut Updater<'_, MpHal>,
     req: &sqn_request_t,
-    res: &mut sqn_result_t,
     ctx: *mut sqn_ctx_t,
-) -> Result<(), Failure> {
-    match req.op {
+) -> Result<Record, Failure> {
+    Ok(match req.op {
         sys::sqn_op_SQN_OP_RUN => {
             let mut fw = MpImage::required(ctx, &req.firmware, FileRole::Firmware)?;
             let mut up = MpImage::arg(ctx, &req.updater, FileRole::Updater)?;
             let mut br = MpImage::arg(ctx, &req.bootrom, FileRole::Bootrom)?;
-            let outcome = updater.run(&mut fw, up.as_mut(), br.as_mut())?;
-            put_outcome(res, &outcome);
+            Record::from_outcome(&updater.run(&mut fw, up.as_mut(), br.as_mut())?)
         }
         sys::sqn_op_SQN_OP_INFO => {
             let info = updater.info()?;
-            res.state_after = state_number(info.state);
-            put_versions(res, &info.versions, info.imei.as_deref());
+            let mut r = Record::from_state(Command::Info, info.state);
+            r.take_versions(&info.versions, info.imei.as_deref());
+            r
         }
-        sys::sqn_op_SQN_OP_STATE => res.state_after = state_number(updater.state()?),
         sys::sqn_op_SQN_OP_LOAD => {
             let mut up = MpImage::required(ctx, &req.updater, FileRole::Updater)?;
-            res.state_after = i32::from(updater.load(&mut up)?.number());
+            let state = updater.load(&mut up)?;
+            Record::from_state(Command::Load, Some(state))
         }
         sys::sqn_op_SQN_OP_MIRROR_PREP => {
             let mut up = MpImage::arg(ctx, &req.updater, FileRole::Updater)?;
             let state = updater.prepare_for_mirror(req.ffh_mode != 0, up.as_mut())?;
-            res.state_after = i32::from(state.number());
+            Record::from_state(Command::Uart, Some(state))
         }
-        _ => {
-            return Err(Failure::untouched(Error::UnexpectedReply {
-                command: "unknown operation",
-            }))
-        }
-    }
-    Ok(())
+        _ => Record::from_state(Command::State, Some(updater.state()?)),
+    })
 }
 
 /// Should a panic path ever be reached on a board (none is linked: `make test` checks the
@@ -519,7 +576,7 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
         text.put(":");
         text.put_u32(at.line());
     }
-    let s = text.as_str();
+    let s = text.as_bytes();
     // SAFETY: a valid text; the glue prints it and resets the board (it does not return).
     unsafe { sys::sqn_glue_panic(s.as_ptr().cast(), s.len()) };
     loop {

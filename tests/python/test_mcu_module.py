@@ -129,7 +129,7 @@ def test_run_from_a_stream(tmp_path, method, size):
     assert value == "True", printed
     assert "Upgrade completed!" in printed
     assert re.search(r"Sending %d bytes: \[#{40}\] 100%%" % size, printed), printed
-    assert result["ok"] and result["state_after"] == 2 and result["bytes_sent"] == size, result
+    assert result["ok"] and result["state_after"] == 2 and result["bytes"] == size, result
     assert transfer_bytes(sim.log, 1) == image_bytes(size)
     assert sim.log["violations"] == []
     stpu = [c["cmd"] for c in sim.log["commands"] if c["cmd"].startswith("AT+SMSTPU")]
