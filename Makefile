@@ -33,6 +33,7 @@ test: setup lint no-std unit-and-e2e micropython lint-micropython mcu cross pyth
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
 # The MicroPython layer (feature micropython) linted too, with the unix port's headers.
 lint-micropython: micropython

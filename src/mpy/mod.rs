@@ -33,7 +33,7 @@ use crate::error::{Error, FileProblem, FileRole};
 use crate::hal::{Event, Hal, ImageSource};
 use crate::report::{self, Command, Frontend, Record, Request, UserOptions};
 use crate::state::State;
-use crate::text::{Sink, Text};
+use crate::text::Sink;
 use crate::updater::{Failure, Method, Updater, Workspace};
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -568,7 +568,7 @@ fn dispatch(
 #[cfg(not(feature = "std"))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    let mut text: Text<120> = Text::new();
+    let mut text: crate::text::Text<120> = crate::text::Text::new();
     text.put("Rust panic");
     if let Some(at) = info.location() {
         text.put(" at ");
