@@ -97,7 +97,10 @@ impl Tty {
         }
     }
 
-    fn poll(&self, events: libc::c_short, timeout_ms: u32) -> io::Result<bool> {
+    /// Waits up to `timeout_ms` for `events`: true when they came, false on timeout (or
+    /// Ctrl-C). A hang-up or an error on the port (a USB adapter unplugged, the other end
+    /// of a pty closed) is [`Error::LinkGone`] at once, not a busy loop until the timeout.
+    fn poll(&self, events: libc::c_short, timeout_ms: u32) -> Result<bool, Error> {
         let mut p = libc::pollfd {
             fd: self.fd.as_raw_fd(),
             events,
@@ -107,12 +110,16 @@ impl Tty {
         loop {
             // SAFETY: one valid pollfd.
             let n = unsafe { libc::poll(&mut p, 1, timeout) };
+            if n > 0 && p.revents & events == 0 {
+                // Only POLLHUP, POLLERR or POLLNVAL: nothing will ever come.
+                return Err(Error::LinkGone);
+            }
             if n >= 0 {
                 return Ok(n > 0);
             }
             let err = io::Error::last_os_error();
             if err.kind() != io::ErrorKind::Interrupted {
-                return Err(err);
+                return Err(link_error(err));
             }
             if crate::cancel_requested() {
                 return Ok(false);
@@ -131,8 +138,13 @@ impl Tty {
     }
 }
 
-fn link_error(_e: io::Error) -> Error {
-    Error::Link
+/// A failed read or write: the device gone (unplugged, the pty's other end closed) or
+/// another error of the port.
+fn link_error(e: io::Error) -> Error {
+    match e.raw_os_error() {
+        Some(libc::EIO | libc::ENXIO | libc::ENODEV | libc::EBADF | libc::EPIPE) => Error::LinkGone,
+        _ => Error::Link,
+    }
 }
 
 impl Link for Tty {
@@ -141,7 +153,7 @@ impl Link for Tty {
             match self.write_some(data) {
                 Ok(n) => data = &data[n..],
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.poll(libc::POLLOUT, 1_000).map_err(link_error)?;
+                    self.poll(libc::POLLOUT, 1_000)?;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(link_error(e)),
@@ -151,13 +163,17 @@ impl Link for Tty {
     }
 
     fn read(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<usize, Error> {
-        if buf.is_empty() || !self.poll(libc::POLLIN, timeout_ms).map_err(link_error)? {
+        if buf.is_empty() || !self.poll(libc::POLLIN, timeout_ms)? {
             return Ok(0);
         }
         // SAFETY: the pointer and length describe `buf`.
         let n = unsafe { libc::read(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        if n >= 0 {
+        if n > 0 {
             return Ok(n as usize);
+        }
+        if n == 0 {
+            // Readable but end of file: the device is gone.
+            return Err(Error::LinkGone);
         }
         let err = io::Error::last_os_error();
         match err.kind() {
