@@ -9,7 +9,7 @@ MICROPY_DIR ?= $(CURDIR)/build/micropython
 MICROPY_BUILD := build-sqnsupgrade
 MICROPYTHON_BIN := build/micropython-sqn
 
-.PHONY: all setup build demo test lint lint-micropython no-std unit-and-e2e python-tests micropython mcu cross bench bench-mcu clean
+.PHONY: all setup build demo test lint lint-micropython no-std unit-and-e2e python-tests micropython mcu cross fuzz bench bench-mcu clean
 
 all: build
 
@@ -27,11 +27,12 @@ demo: setup build
 
 # Quick start 2: every test (format, lints, Rust unit and end-to-end tests, the MicroPython
 # module on the unix port, the emulated Cortex-M3 board and the cross builds, the CPython
-# shim).
-test: setup lint no-std unit-and-e2e micropython lint-micropython mcu cross python-tests
+# shim, a short run of every fuzz target).
+test: setup lint no-std unit-and-e2e micropython lint-micropython mcu cross python-tests fuzz
 
 lint:
 	$(CARGO) fmt --all --check
+	cd fuzz && $(CARGO) fmt --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
@@ -85,3 +86,18 @@ bench-mcu: mcu cross
 clean:
 	$(CARGO) clean
 	rm -rf build
+
+# The fuzz targets (fuzz/, cargo-fuzz with libFuzzer), FUZZ_SECONDS each (longer runs:
+# `make fuzz FUZZ_SECONDS=3600`). Corpora and any crash found stay in build/fuzz.
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS := at_reply stp_header image_head run_script
+fuzz:
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz build -O
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) clippy --bins -- -D warnings
+	for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus/$$t build/fuzz/artifacts/$$t && \
+	  (cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $$t ../build/fuzz/corpus/$$t -- \
+	    -max_total_time=$(FUZZ_SECONDS) -dict=modem.dict -artifact_prefix=../build/fuzz/artifacts/$$t/ \
+	    > ../build/fuzz/$$t.log 2>&1) || { tail -40 build/fuzz/$$t.log; exit 1; }; \
+	  echo "fuzz $$t: $$(grep -E '^Done' build/fuzz/$$t.log)"; \
+	done

@@ -17,6 +17,12 @@ for comp in rustfmt clippy; do
     fi
 done
 
+# cargo-fuzz for the fuzz targets (`make fuzz`; libFuzzer itself is built from its crate).
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    log "installing cargo-fuzz"
+    cargo install --locked cargo-fuzz
+fi
+
 # Debian packages: a C toolchain for the MicroPython build, libclang for bindgen,
 # dpkg-dev/xz-utils to unpack MicroPython's source package, pkg-config.
 pkgs=(build-essential pkg-config python3 libclang-dev dpkg-dev xz-utils)

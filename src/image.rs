@@ -280,6 +280,38 @@ impl<I: ImageSource + ?Sized> ImageSource for Headed<'_, I> {
     }
 }
 
+/// An image held in memory (a buffer, a file read whole, a test's bytes).
+#[derive(Debug, Clone)]
+pub struct MemImage<'a> {
+    data: &'a [u8],
+    pos: usize,
+    name: &'a [u8],
+}
+
+impl<'a> MemImage<'a> {
+    /// The image `data`, named `name` (a path or file name, as a user would give it).
+    pub fn new(data: &'a [u8], name: &'a [u8]) -> MemImage<'a> {
+        MemImage { data, pos: 0, name }
+    }
+}
+
+impl ImageSource for MemImage<'_> {
+    fn size(&self) -> u32 {
+        u32::try_from(self.data.len()).unwrap_or(u32::MAX)
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        let rest = self.data.get(self.pos..).unwrap_or(&[]);
+        let n = crate::text::copy_prefix(buf, rest);
+        self.pos += n;
+        Ok(n)
+    }
+
+    fn name(&self) -> &[u8] {
+        self.name
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
