@@ -10,6 +10,7 @@
 pub mod at;
 pub mod fault;
 pub mod image;
+pub mod link;
 pub mod log;
 pub mod model;
 pub mod repl;
