@@ -393,23 +393,29 @@ impl Modem {
         self.timers.push((at, self.seq, t));
     }
 
-    /// The earliest timer, escape guard or stale-frame deadline.
-    fn next_internal(&self) -> Option<u64> {
+    /// The next timer, the end of the silence after `+++`, and when a partial STP
+    /// frame goes stale (ns).
+    fn deadlines(&self) -> (Option<u64>, Option<u64>, Option<u64>) {
         let timer = self.timers.iter().map(|(t, _, _)| *t).min();
         let escape = (self.escape.pending() && self.stp.is_none() && !self.resetting)
             .then_some(self.last_rx + GUARD_NS);
         let stale = self.stp.as_ref().and_then(|s| s.framer.expiry());
-        let rx = self.rx.next_time();
-        [timer, escape, stale, rx].into_iter().flatten().min()
+        (timer, escape, stale)
+    }
+
+    /// The earliest deadline or received byte (ns).
+    fn next_internal(&self) -> Option<u64> {
+        let (timer, escape, stale) = self.deadlines();
+        [timer, escape, stale, self.rx.next_time()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Runs everything due up to `until` (ns), in time order.
     fn advance(&mut self, until: u64) {
         loop {
-            let timer = self.timers.iter().map(|(t, _, _)| *t).min();
-            let escape = (self.escape.pending() && self.stp.is_none() && !self.resetting)
-                .then_some(self.last_rx + GUARD_NS);
-            let stale = self.stp.as_ref().and_then(|s| s.framer.expiry());
+            let (timer, escape, stale) = self.deadlines();
             let event = [timer, escape, stale].into_iter().flatten().min();
             let rx = self.rx.next_time();
             match (event, rx) {

@@ -536,13 +536,19 @@ fn fault_flip_hits_the_nth_request_of_any_kind() {
     l.write(&frame(OP_RESET, 0, 0, &[])).unwrap();
     let r = l.read_exact(16, 1000).unwrap();
     assert_eq!(&r[..4], &SIG_MODEM.to_be_bytes());
-    let good = crate::stp::header_crc(&r);
-    assert_ne!(u16::from_be_bytes([r[12], r[13]]), good, "CRC corrupted");
+    // A RESET reply's header CRC is 0 ("not given"); the fault flips a byte of it.
+    assert_eq!(u16::from_be_bytes([r[12], r[13]]), 0xff00, "CRC corrupted");
     // The resend gets a clean reply.
     let r = request(&mut l, OP_RESET, 0, 0, &[], 1000).unwrap();
+    assert_eq!(u16::from_be_bytes([r[12], r[13]]), 0);
+    let r = request(&mut l, OP_OPEN, 1, 1, &[], 1000).unwrap();
     assert_eq!(
         u16::from_be_bytes([r[12], r[13]]),
         crate::stp::header_crc(&r)
+    );
+    assert_eq!(
+        u16::from_be_bytes([r[14], r[15]]),
+        crate::stp::crc16(&r[16..])
     );
 }
 

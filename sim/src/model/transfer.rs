@@ -42,6 +42,17 @@ pub struct StpRun {
     finished: bool,
 }
 
+/// The modem's reply to `f`; a RESET reply leaves its header CRC 0 ("not given"), as a
+/// real modem's was seen (spec 4).
+fn answer(f: &Frame, payload: Vec<u8>) -> Vec<u8> {
+    let mut r = reply(f, payload);
+    if f.op == OP_RESET {
+        r[12] = 0;
+        r[13] = 0;
+    }
+    r
+}
+
 /// The size an image's `UPGR` header announces (its length field + 46).
 fn declared(data: &[u8]) -> Option<u64> {
     image::inspect(&data[..data.len().min(16)]).declared_size
@@ -150,7 +161,7 @@ impl Modem {
         };
         match verdict {
             Verdict::Reply(p) => {
-                let r = reply(&f, p);
+                let r = answer(&f, p);
                 run.session.answered(&f, &r);
                 self.deliver(r, &hits, 0);
             }
@@ -256,7 +267,7 @@ impl Modem {
 
     /// The session's closing RESET.
     fn end_session(&mut self, f: &Frame, between_blocks: bool, hits: &[FaultKind]) {
-        let mut r = reply(f, Vec::new());
+        let mut r = answer(f, Vec::new());
         for h in hits {
             match *h {
                 FaultKind::DropReply => r.clear(),
