@@ -1,11 +1,10 @@
 //! AT line assembly, command recognition and the `+++` escape detector.
 
-use std::time::Duration;
-
 /// Longest command line kept; longer input is discarded.
 const MAX_LINE: usize = 1024;
-/// Silence needed before and after `+++`.
-pub const GUARD: Duration = Duration::from_millis(900);
+/// Silence needed before and after `+++`, in nanoseconds (0.9 s: the spec's "~1 s"
+/// guard, with room for a host that waits exactly 1 s).
+pub const GUARD_NS: u64 = 900_000_000;
 
 /// Collects bytes into lines ended by `\r`, `\n` or `\r\n`.
 #[derive(Debug, Default)]
@@ -191,11 +190,19 @@ fn swboot_arg(a: &str) -> Option<(u8, bool)> {
     matches!(m, 0 | 1 | 3).then_some((m, now))
 }
 
-/// True for the commands the log marks `changes_modem`.
+/// True when `line` is an AT command line (V.250: it starts with `AT`, any case);
+/// a modem ignores other lines.
+pub fn is_at_line(line: &str) -> bool {
+    line.len() >= 2 && line.as_bytes()[..2].eq_ignore_ascii_case(b"AT")
+}
+
+/// True for the commands the log marks `changes_modem`: those that ask for a change of
+/// the modem (echo is a persistent setting, so `ATE0`/`ATE1` count).
 pub fn changes_modem(c: &Cmd) -> bool {
     matches!(
         c,
-        Cmd::Swboot(_)
+        Cmd::Echo(_)
+            | Cmd::Swboot(_)
             | Cmd::StpuOnTheFly
             | Cmd::Stpu
             | Cmd::Stp
@@ -257,6 +264,8 @@ mod tests {
         assert_eq!(parse("AT+FOO"), Cmd::Unknown);
         assert_eq!(parse("+++AT"), Cmd::Unknown);
         assert!(changes_modem(&parse("AT+CFUN=4")));
+        assert!(changes_modem(&parse("ATE0")));
+        assert!(is_at_line("at+smod?") && !is_at_line("+++") && !is_at_line("A"));
         assert!(!changes_modem(&parse("AT+SMUPGRADE?")));
     }
 

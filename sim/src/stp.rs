@@ -1,7 +1,5 @@
 //! STP framing and the slave-side session checks (an independent implementation).
 
-use std::time::{Duration, Instant};
-
 /// Signature of host frames ("fast").
 pub const SIG_HOST: u32 = 0x6661_7374;
 /// Signature of modem frames ("tsaf").
@@ -17,8 +15,8 @@ pub const OP_CMD: u8 = 2;
 /// Op code TRANSFER_BLOCK.
 pub const OP_BLOCK: u8 = 3;
 
-/// A partial frame older than this is thrown away.
-const STALE: Duration = Duration::from_millis(1000);
+/// A partial frame left alone this long (ns) is thrown away.
+const STALE_NS: u64 = 1_000_000_000;
 
 const XMODEM: crc::Crc<u16> = crc::Crc::<u16>::new(&crc::CRC_16_XMODEM);
 
@@ -104,7 +102,7 @@ pub struct Framer {
     buf: Vec<u8>,
     max_len: usize,
     resync: bool,
-    last_rx: Option<Instant>,
+    last_rx: Option<u64>,
 }
 
 impl Framer {
@@ -118,10 +116,21 @@ impl Framer {
         }
     }
 
-    /// Appends received bytes.
-    pub fn push(&mut self, bytes: &[u8], now: Instant) {
+    /// Appends bytes received at `now_ns`.
+    pub fn push(&mut self, bytes: &[u8], now_ns: u64) {
         self.buf.extend_from_slice(bytes);
-        self.last_rx = Some(now);
+        self.last_rx = Some(now_ns);
+    }
+
+    /// How many more bytes complete the frame being received (at least 1), so that a
+    /// caller can hand over the byte stream frame by frame.
+    pub fn need(&self) -> usize {
+        let sig = SIG_HOST.to_be_bytes();
+        if self.buf.len() < HDR || self.buf[..4] != sig {
+            return HDR.saturating_sub(self.buf.len()).max(1);
+        }
+        let len = be16(&self.buf[6..8]) as usize;
+        (HDR + len).saturating_sub(self.buf.len()).max(1)
     }
 
     /// Bytes buffered but not yet framed.
@@ -130,9 +139,9 @@ impl Framer {
     }
 
     /// Drops a partial frame left alone for too long; returns a violation if so.
-    pub fn expire(&mut self, now: Instant) -> Option<String> {
+    pub fn expire(&mut self, now_ns: u64) -> Option<String> {
         let last = self.last_rx?;
-        if self.buf.is_empty() || now.duration_since(last) < STALE {
+        if self.buf.is_empty() || now_ns.saturating_sub(last) < STALE_NS {
             return None;
         }
         let n = self.buf.len();
@@ -142,10 +151,10 @@ impl Framer {
         ))
     }
 
-    /// Time at which a buffered partial frame would expire.
-    pub fn expiry(&self) -> Option<Instant> {
+    /// Time (ns) at which a buffered partial frame would expire.
+    pub fn expiry(&self) -> Option<u64> {
         match self.last_rx {
-            Some(t) if !self.buf.is_empty() => Some(t + STALE),
+            Some(t) if !self.buf.is_empty() => Some(t + STALE_NS),
             _ => None,
         }
     }
@@ -490,7 +499,7 @@ mod tests {
 
     #[test]
     fn framer_splits_and_resyncs() {
-        let now = Instant::now();
+        let now = 0;
         let mut fr = Framer::new(8192);
         let mut bytes = b"\nxx".to_vec();
         bytes.extend(host(OP_RESET, 0, 0, &[]));
@@ -509,7 +518,7 @@ mod tests {
 
     #[test]
     fn framer_rejects_bad_crcs() {
-        let now = Instant::now();
+        let now = 0;
         let mut fr = Framer::new(8192);
         let mut a = host(OP_CMD, 1, 2, &[0, 4]);
         a[13] ^= 1;
@@ -527,12 +536,25 @@ mod tests {
 
     #[test]
     fn framer_expires_partial() {
-        let now = Instant::now();
+        let now = 5;
         let mut fr = Framer::new(8192);
         fr.push(&host(OP_RESET, 0, 0, &[])[..10], now);
+        assert_eq!(fr.need(), 6);
         assert_eq!(fr.next_frame(), None);
-        assert!(fr.expire(now + Duration::from_millis(100)).is_none());
-        assert!(fr.expire(now + Duration::from_millis(1500)).is_some());
+        assert!(fr.expire(now + 100_000_000).is_none());
+        assert!(fr.expire(now + 1_500_000_000).is_some());
+    }
+
+    #[test]
+    fn framer_need_counts_the_payload() {
+        let mut fr = Framer::new(8192);
+        assert_eq!(fr.need(), HDR);
+        let f = host(OP_BLOCK, 1, 3, &[7; 100]);
+        fr.push(&f[..20], 0);
+        assert_eq!(fr.need(), 96);
+        fr.push(&f[20..], 0);
+        assert!(matches!(fr.next_frame(), Some(Framed::Frame(_))));
+        assert_eq!(fr.need(), HDR);
     }
 
     fn answer(s: &mut Session, f: &Frame) -> Verdict {

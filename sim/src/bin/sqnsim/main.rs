@@ -1,10 +1,16 @@
-//! `sqnsim`: a strict simulator of the Sequans SQN3330 modem on a pseudo-terminal.
+//! `sqnsim`: the SQN3330 modem simulator on a pseudo-terminal.
 //!
-//! It plays the modem side of the AT and STP protocols so that the updater can be tested
-//! without a board; see `docs/SIMULATOR.md` for its options, behaviour and log format.
+//! A thin driver around the library's [`sqnsim::Modem`]: it opens a pty, reads the host's
+//! baud rate from its termios, feeds the modem with the real clock (µs since start),
+//! handles signals (SIGTERM/SIGINT write the log and exit, SIGUSR1 is a power cycle) and
+//! writes `--record` files. See `docs/SIMULATOR.md`.
+
+mod driver;
+mod opts;
+mod pty;
 
 use clap::Parser;
-use sqnsim::{image, opts, sim};
+use sqnsim::image;
 
 /// Parses the options and runs the simulator.
 pub fn main() {
@@ -22,5 +28,5 @@ pub fn main() {
         );
         return;
     }
-    std::process::exit(sim::run(opts));
+    std::process::exit(driver::run(opts));
 }

@@ -62,9 +62,16 @@ impl Pty {
         Ok(())
     }
 
-    /// The master fd, for poll().
-    pub fn fd(&self) -> c_int {
-        self.master
+    /// Waits up to `ms` for input; true when there is some.
+    pub fn wait_readable(&self, ms: i32) -> bool {
+        let mut p = libc::pollfd {
+            fd: self.master,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let r = unsafe { libc::poll(&mut p, 1, ms) };
+        r > 0 && p.revents & libc::POLLIN != 0
     }
 
     /// The host's current baud rate (the slave's termios, read on the master).
