@@ -137,6 +137,13 @@ impl ReplyBuf {
                     b'?'
                 };
                 self.line_len += 1;
+                if self.line_len == 2 && self.line.starts_with(b"OK") && enters_stp(command) {
+                    // `AT+STP` may answer a bare `OK` (the field updater reads 2 bytes):
+                    // STP follows, so no line end is waited for.
+                    self.line_len = 0;
+                    self.status = Status::Ok;
+                    self.done = true;
+                }
             } else {
                 self.overflow = true;
             }
@@ -190,6 +197,11 @@ impl ReplyBuf {
     pub fn find(&self, needle: &[u8]) -> Option<&[u8]> {
         self.lines().find(|l| find(l, needle).is_some())
     }
+}
+
+/// True for the commands after whose `OK` the modem speaks STP (`AT+STP`, `AT+SMSTPU`).
+fn enters_stp(command: &[u8]) -> bool {
+    command.starts_with(b"AT+STP") || command.starts_with(b"AT+SMSTPU")
 }
 
 /// The non-empty lines of a reply body (one out-of-line `next`: the parsers that walk a
@@ -347,6 +359,22 @@ pub fn collect<H: Hal>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_ok_ends_the_stp_entry_commands_only() {
+        let mut r = ReplyBuf::new();
+        r.start(false);
+        assert!(r.feed(b"AT+STP", b"OK"));
+        assert!(r.reply().ok());
+        r.start(false);
+        assert!(r.feed(b"AT+SMSTPU", b"AT+SMSTPU\r\r\nOK"));
+        r.start(false);
+        assert!(
+            !r.feed(b"AT", b"OK"),
+            "other commands wait for the line end"
+        );
+        assert!(r.feed(b"AT", b"\r\n"));
+    }
 
     fn parse(command: &str, chunks: &[&[u8]]) -> ReplyBuf {
         let mut p = ReplyBuf::new();
