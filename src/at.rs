@@ -137,7 +137,8 @@ impl ReplyBuf {
                     b'?'
                 };
                 self.line_len += 1;
-                if self.line_len == 2 && self.line.starts_with(b"OK") && enters_stp(command) {
+                let line = self.line.get(..self.line_len).unwrap_or(&[]);
+                if without_noise(line) == b"OK" && enters_stp(command) {
                     // `AT+STP` may answer a bare `OK` (the field updater reads 2 bytes):
                     // STP follows, so no line end is waited for.
                     self.line_len = 0;
@@ -154,7 +155,7 @@ impl ReplyBuf {
     fn end_line(&mut self, command: &[u8]) {
         let overflow = core::mem::replace(&mut self.overflow, false);
         let len = core::mem::replace(&mut self.line_len, 0);
-        let text = trim(self.line.get(..len).unwrap_or(&[]));
+        let text = without_noise(trim(self.line.get(..len).unwrap_or(&[])));
         if text.is_empty() || overflow && !text.starts_with(b"+") && text.len() < 4 {
             return;
         }
@@ -197,6 +198,13 @@ impl ReplyBuf {
     pub fn find(&self, needle: &[u8]) -> Option<&[u8]> {
         self.lines().find(|l| find(l, needle).is_some())
     }
+}
+
+/// A line without the line noise before it (bytes that were not text, kept as `?`): a
+/// reply after noise on the wire is still the reply.
+fn without_noise(line: &[u8]) -> &[u8] {
+    let start = line.iter().position(|&b| b != b'?').unwrap_or(line.len());
+    line.get(start..).unwrap_or(&[])
 }
 
 /// True for the commands after whose `OK` the modem speaks STP (`AT+STP`, `AT+SMSTPU`).
@@ -374,6 +382,12 @@ mod tests {
             "other commands wait for the line end"
         );
         assert!(r.feed(b"AT", b"\r\n"));
+        r.start(false);
+        assert!(
+            r.feed(b"AT+SMSTPU", b"\x00\xf0\xff\x80OK"),
+            "noise before the OK"
+        );
+        assert!(r.reply().ok());
     }
 
     fn parse(command: &str, chunks: &[&[u8]]) -> ReplyBuf {

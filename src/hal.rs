@@ -92,37 +92,134 @@ pub enum Event<'a> {
 /// The longest silence a user sees during any wait.
 pub const NOTE_EVERY_MS: u32 = 10_000;
 
-/// Sends [`Event::Waiting`] every [`NOTE_EVERY_MS`] of a wait.
-#[derive(Debug, Clone, Copy)]
-pub struct Pacer {
-    start: u32,
-    last: u32,
+/// The platform as the engine uses it: whenever [`NOTE_EVERY_MS`] pass without a line
+/// for the user (a message, a note, the progress bar moving), in any wait at any depth (a
+/// reply, a reset, flashing, a sleep), it says what it waits for ([`Event::Waiting`]).
+/// One place for the rule, so that no wait can forget it. It also holds Ctrl-C back
+/// where the engine must not stop.
+pub struct Watched<H> {
+    /// The platform.
+    pub inner: H,
+    /// Ctrl-C is held back (read-only detection after a failure, a command after which
+    /// the modem must be brought back): [`Hal::cancelled`] says false and sleeps last
+    /// their whole time.
+    pub hold_cancel: bool,
+    last_line: u32,
+    silent_since: u32,
+    what: Msg,
 }
 
-impl Pacer {
-    /// A wait that starts now.
-    pub fn start<H: Hal + ?Sized>(hal: &mut H) -> Pacer {
-        let now = hal.now_ms();
-        Pacer {
-            start: now,
-            last: now,
+impl<H: Hal> Watched<H> {
+    /// Watches `inner`; the silence starts at [`Watched::restart`].
+    pub fn new(inner: H) -> Watched<H> {
+        Watched {
+            inner,
+            hold_cancel: false,
+            last_line: 0,
+            silent_since: 0,
+            what: Msg::WaitReply,
         }
     }
 
-    /// Says what is awaited when the last note is [`NOTE_EVERY_MS`] old.
-    pub fn beat<H: Hal + ?Sized>(&mut self, hal: &mut H, what: Msg) {
-        let now = hal.now_ms();
-        if now.wrapping_sub(self.last) >= NOTE_EVERY_MS {
-            self.last = now;
-            note(hal, what, now.wrapping_sub(self.start) / 1000);
+    /// An operation starts: the silence is counted from now.
+    pub fn restart(&mut self) {
+        let now = self.inner.now_ms();
+        self.last_line = now;
+        self.silent_since = now;
+        self.what = Msg::WaitReply;
+    }
+
+    /// Says what the engine waits for from now on (a `wait_*` sentence), until the next
+    /// message.
+    pub fn waiting_for(&mut self, what: Msg) {
+        self.what = what;
+    }
+
+    /// Milliseconds until the next note is due.
+    fn until_note(&mut self) -> u32 {
+        let quiet = self.inner.now_ms().wrapping_sub(self.last_line);
+        NOTE_EVERY_MS.saturating_sub(quiet).max(1)
+    }
+
+    #[inline(never)]
+    fn beat(&mut self) {
+        let now = self.inner.now_ms();
+        if now.wrapping_sub(self.last_line) >= NOTE_EVERY_MS {
+            self.last_line = now;
+            self.inner.event(&Event::Waiting {
+                what: self.what,
+                seconds: now.wrapping_sub(self.silent_since) / 1000,
+            });
         }
     }
 }
 
-/// The note itself (out of the callers' frames).
-#[inline(never)]
-fn note<H: Hal + ?Sized>(hal: &mut H, what: Msg, seconds: u32) {
-    hal.event(&Event::Waiting { what, seconds });
+impl<H: Hal> Hal for Watched<H> {
+    fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.inner.write_all(data)
+    }
+
+    fn read(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<usize, Error> {
+        let start = self.inner.now_ms();
+        loop {
+            let left = timeout_ms.saturating_sub(self.inner.now_ms().wrapping_sub(start));
+            let chunk = left.min(self.until_note());
+            let n = self.inner.read(buf, chunk)?;
+            self.beat();
+            if n > 0 || left == 0 || self.inner.now_ms().wrapping_sub(start) >= timeout_ms {
+                return Ok(n);
+            }
+        }
+    }
+
+    fn set_baud(&mut self, baud: u32) -> Result<(), Error> {
+        self.inner.set_baud(baud)
+    }
+
+    fn discard_input(&mut self) -> Result<(), Error> {
+        self.inner.discard_input()
+    }
+
+    fn now_ms(&mut self) -> u32 {
+        self.inner.now_ms()
+    }
+
+    fn sleep_ms(&mut self, ms: u32) {
+        let start = self.inner.now_ms();
+        loop {
+            let slept = self.inner.now_ms().wrapping_sub(start);
+            if slept >= ms || !self.hold_cancel && self.inner.cancelled() {
+                return;
+            }
+            let step = (ms - slept).min(self.until_note());
+            self.inner.sleep_ms(step);
+            self.beat();
+        }
+    }
+
+    fn cancelled(&mut self) -> bool {
+        !self.hold_cancel && self.inner.cancelled()
+    }
+
+    fn event(&mut self, event: &Event<'_>) {
+        let now = self.inner.now_ms();
+        match event {
+            Event::Message(_) => {
+                self.what = Msg::WaitReply;
+                self.last_line = now;
+                self.silent_since = now;
+            }
+            Event::TransferStart { .. }
+            | Event::Progress { .. }
+            | Event::TransferEnd
+            | Event::Waiting { .. } => {
+                self.last_line = now;
+                self.silent_since = now;
+            }
+            _ => {}
+        }
+        self.inner.event(event)
+    }
 }
 
 /// The kind of file a transfer carries.
@@ -221,6 +318,33 @@ impl<L: Link, C: Clock, E: Events, X: Cancel> Hal for Parts<L, C, E, X> {
     }
     fn event(&mut self, event: &Event<'_>) {
         self.events.event(event)
+    }
+}
+
+impl<T: Hal + ?Sized> Hal for &mut T {
+    fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
+        (**self).write_all(data)
+    }
+    fn read(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<usize, Error> {
+        (**self).read(buf, timeout_ms)
+    }
+    fn set_baud(&mut self, baud: u32) -> Result<(), Error> {
+        (**self).set_baud(baud)
+    }
+    fn discard_input(&mut self) -> Result<(), Error> {
+        (**self).discard_input()
+    }
+    fn now_ms(&mut self) -> u32 {
+        (**self).now_ms()
+    }
+    fn sleep_ms(&mut self, ms: u32) {
+        (**self).sleep_ms(ms)
+    }
+    fn cancelled(&mut self) -> bool {
+        (**self).cancelled()
+    }
+    fn event(&mut self, event: &Event<'_>) {
+        (**self).event(event)
     }
 }
 

@@ -6,8 +6,7 @@
 //! buffer, so nothing is allocated.
 
 use crate::error::{Error, StpProblem};
-use crate::hal::{Deadline, Event, Hal, ImageSource, Pacer};
-use crate::msg::Msg;
+use crate::hal::{Deadline, Event, Hal, ImageSource};
 use crate::text::contains;
 use crc::{Crc, CRC_16_XMODEM};
 
@@ -164,12 +163,8 @@ impl Default for StpConfig {
     }
 }
 
-/// What a reply wait says every 10 s of silence.
-const REPLY_NOTE: Msg = Msg::WaitReply;
-
 /// The state of one reply wait.
 struct Wait {
-    pacer: Pacer,
     cancellable: bool,
 }
 
@@ -223,6 +218,11 @@ pub struct Session {
 }
 
 impl Session {
+    /// Changes how the rest of the session behaves (after a short probe opened it).
+    pub fn configure(&mut self, cfg: StpConfig) {
+        self.cfg = cfg;
+    }
+
     /// Starts a session; nothing is sent yet.
     pub fn new(cfg: StpConfig) -> Self {
         Session {
@@ -305,7 +305,6 @@ impl Session {
                 if wait.cancellable && hal.cancelled() {
                     return Err(Miss::Fatal(Error::Cancelled));
                 }
-                wait.pacer.beat(hal, REPLY_NOTE);
             }
             got += n;
         }
@@ -320,10 +319,7 @@ impl Session {
         cancellable: bool,
     ) -> Result<usize, Miss> {
         let deadline = Deadline::after(hal, self.cfg.reply_timeout_ms);
-        let mut wait = Wait {
-            pacer: Pacer::start(hal),
-            cancellable,
-        };
+        let mut wait = Wait { cancellable };
         let mut raw = [0u8; HEADER_LEN];
         // The signature first: text instead of a frame (a restarted modem) is seen at once.
         let (sig, rest) = raw.split_at_mut(4);
@@ -487,15 +483,15 @@ impl Session {
 
     /// The final RESET; its reply may not come (the modem may already be busy).
     pub fn close<H: Hal>(&mut self, hal: &mut H) -> Result<(), Error> {
-        self.tid += 1;
+        // A session never opened is ended with sid 0 / tid 0 (spec section 4).
+        if self.sid != 0 {
+            self.tid += 1;
+        }
         let header = Header::new(HOST_SIGNATURE, Op::Reset as u8, self.sid, self.tid, &[]).encode();
         hal.write_all(&header)?;
         let deadline = Deadline::after(hal, 2_000);
         let mut raw = [0u8; HEADER_LEN];
-        let mut wait = Wait {
-            pacer: Pacer::start(hal),
-            cancellable: false,
-        };
+        let mut wait = Wait { cancellable: false };
         match Self::read_exact(hal, &mut raw, deadline, &mut wait) {
             Ok(()) | Err(Miss::Timeout) | Err(Miss::Bad) | Err(Miss::Rebooted) => Ok(()),
             Err(Miss::Fatal(e)) => Err(e),

@@ -7,7 +7,7 @@
 
 use crate::at::{self, Ask, Reply, ReplyBuf, Status};
 use crate::error::{Awaited, Error, FileProblem, FileRole};
-use crate::hal::{Deadline, Event, Hal, ImageSource, Pacer, Payload, Stage};
+use crate::hal::{Deadline, Event, Hal, ImageSource, Payload, Stage, Watched};
 use crate::image::{self, FirmwareKind, Headed, FFF_LIMIT};
 use crate::msg::{self, Arg, Msg};
 use crate::state::State;
@@ -222,7 +222,7 @@ impl Workspace {
 
 /// The engine: one modem link, its options and a workspace.
 pub struct Updater<'w, H: Hal> {
-    hal: H,
+    hal: Watched<H>,
     opts: Options,
     ws: &'w mut Workspace,
     baud: u32,
@@ -230,7 +230,6 @@ pub struct Updater<'w, H: Hal> {
     changed: bool,
     sent: u32,
     started: u32,
-    cancel_off: bool,
     state_before: Option<State>,
     method: Option<Method>,
     build_before: Option<u32>,
@@ -256,7 +255,7 @@ impl<'w, H: Hal> Updater<'w, H> {
     /// An updater over the platform `hal`, working in `ws`.
     pub fn new(hal: H, opts: Options, ws: &'w mut Workspace) -> Self {
         Updater {
-            hal,
+            hal: Watched::new(hal),
             opts,
             ws,
             baud: FAST_BAUD,
@@ -264,7 +263,6 @@ impl<'w, H: Hal> Updater<'w, H> {
             changed: false,
             sent: 0,
             started: 0,
-            cancel_off: false,
             state_before: None,
             method: None,
             build_before: None,
@@ -273,7 +271,7 @@ impl<'w, H: Hal> Updater<'w, H> {
 
     /// The platform, e.g. to finish its console output.
     pub fn hal_mut(&mut self) -> &mut H {
-        &mut self.hal
+        &mut self.hal.inner
     }
 
     // ----- small helpers -------------------------------------------------------------
@@ -304,7 +302,7 @@ impl<'w, H: Hal> Updater<'w, H> {
         let ask = Ask {
             timeout_ms,
             need_body,
-            cancellable: !self.cancel_off,
+            cancellable: true,
         };
         at::command(
             &mut self.hal,
@@ -380,14 +378,13 @@ impl<'w, H: Hal> Updater<'w, H> {
     #[inline(never)]
     fn wake(&mut self, limit_ms: u32, what: Msg) -> Step<()> {
         let deadline = Deadline::after(&mut self.hal, limit_ms);
-        let mut pacer = Pacer::start(&mut self.hal);
+        self.hal.waiting_for(what);
         let mut tries = 0u32;
         loop {
             let reply = self.at("AT", 1_000)?;
             if reply.ok() {
                 return Ok(());
             }
-            pacer.beat(&mut self.hal, what);
             if self.ws.reply.restarted_only() {
                 continue; // it just restarted: ask again at once
             }
@@ -431,14 +428,16 @@ impl<'w, H: Hal> Updater<'w, H> {
                 | Error::MicroPythonPrompt
                 | Error::StreamCount { link: true, .. }
         );
-        if self.changed && !link_lost {
+        if link_lost {
+            // Whatever the modem did since, nothing can be asked: its state is unknown.
+            self.state = None;
+        } else if self.changed {
             // Asked even after a Ctrl-C (read-only commands, about 10 s at most): the
             // report must say where the modem really is.
-            self.cancel_off = true;
-            if let Ok(state) = self.detect() {
-                self.state = state;
-            }
-            self.cancel_off = false;
+            self.hal.hold_cancel = true;
+            // A detection that fails leaves the state unknown, never the one before.
+            self.state = self.detect().unwrap_or(None);
+            self.hal.hold_cancel = false;
         }
         self.fail(error)
     }
@@ -459,6 +458,7 @@ impl<'w, H: Hal> Updater<'w, H> {
 
     /// Forgets what the last operation found: a new one starts.
     fn begin(&mut self) {
+        self.hal.restart();
         self.started = self.hal.now_ms();
         self.changed = false;
         self.sent = 0;
@@ -885,9 +885,37 @@ impl<'w, H: Hal> Updater<'w, H> {
             Payload::Updater => Stage::LoadUpdater,
             Payload::Bootrom => Stage::Bootrom,
         });
-        self.must(command)?;
-        let mut session = Session::new(self.opts.stp);
-        let info = session.open(&mut self.hal)?;
+        // Not cancellable: once the command is out the modem may be in STP, and only
+        // the session below (or its RESET) brings it back.
+        let held = core::mem::replace(&mut self.hal.hold_cancel, true);
+        let entered = self.must(command);
+        self.hal.hold_cancel = held;
+        // A lost or garbled OK: the modem may be in STP all the same. A short probe
+        // (RESET, SESSION_OPEN) tells; if it answers, the transfer goes on.
+        let lost_ok = matches!(entered, Err(Error::Timeout { .. }));
+        if !lost_ok {
+            entered?;
+        }
+        let probe = StpConfig {
+            reply_timeout_ms: 2_000,
+            tries: 2,
+            ..self.opts.stp
+        };
+        let mut session = Session::new(if lost_ok { probe } else { self.opts.stp });
+        let info = match session.open(&mut self.hal) {
+            Ok(info) => info,
+            Err(e) => {
+                // A session that may have begun is ended with RESET (spec section 4),
+                // so that the modem answers AT again.
+                let _ = session.abandon(&mut self.hal);
+                return Err(if lost_ok {
+                    entered.err().unwrap_or(e)
+                } else {
+                    e
+                });
+            }
+        };
+        session.configure(self.opts.stp);
         let block = session.block_size(&info, self.ws.block.len());
         let total = image.size();
         self.say_args(
@@ -1008,7 +1036,7 @@ impl<'w, H: Hal> Updater<'w, H> {
             Poll::BootMode => ("AT+SMSWBOOT?", b"+SMSWBOOT", 30_000),
         };
         let deadline = Deadline::after(&mut self.hal, limit);
-        let mut pacer = Pacer::start(&mut self.hal);
+        self.hal.waiting_for(FLASHING_NOTE);
         loop {
             self.at_body(command, self.opts.timeouts.command_ms)?;
             let says = |w: &[u8]| {
@@ -1027,7 +1055,6 @@ impl<'w, H: Hal> Updater<'w, H> {
                 return Ok(());
             }
             self.tick();
-            pacer.beat(&mut self.hal, FLASHING_NOTE);
             if deadline.passed(self.hal.now_ms()) {
                 return Err(match poll {
                     Poll::BootMode => Error::UnexpectedReply { command },

@@ -165,6 +165,13 @@ impl Link {
         self.inbox.clear();
     }
 
+    /// The port comes back after a `link-gone` (the modem restarts, as the board lost
+    /// power with its cable).
+    pub fn reconnect(&mut self) {
+        self.inbox.clear();
+        self.modem.reconnect(self.now_us);
+    }
+
     /// Power-cycles the modem now.
     pub fn power_cycle(&mut self) {
         self.modem.power_cycle(self.now_us);

@@ -328,6 +328,17 @@ impl Modem {
         self.sync();
     }
 
+    /// The port comes back (the USB cable plugged in again). A board powered over that
+    /// cable lost power meanwhile, so the modem restarts as after a power cycle.
+    pub fn reconnect(&mut self, now_us: u64) {
+        if !self.gone {
+            return;
+        }
+        self.gone = false;
+        self.log.event(self.t_us(), "link back".into());
+        self.power_cycle(now_us);
+    }
+
     /// True once a `link-gone` fault fired: the port is gone (the host's reads and
     /// writes must fail from then on; a test harness turns this into an I/O error).
     pub fn link_gone(&self) -> bool {
