@@ -23,8 +23,8 @@ fn main() {
 }
 
 /// The message catalogue, compressed: bytes 0x20..0x7e are themselves, 0x01 is the next
-/// argument, 0x80 + i is word i of a dictionary chosen here (the 128 tokens, a word with
-/// the space before it or not, that save the most bytes).
+/// argument, 0x80 + i is word i of a dictionary chosen here and 0x02 + j word 128 + j
+/// (the 158 tokens, a word with the space before it or not, that save the most bytes).
 mod messages {
     use std::collections::BTreeMap;
     use std::env;
@@ -32,7 +32,8 @@ mod messages {
     use std::path::PathBuf;
 
     const ARG: u8 = 0x01;
-    const DICT_MAX: usize = 128;
+    /// 128 words coded 0x80..=0xff, 30 more coded 0x02..=0x1f.
+    const DICT_MAX: usize = 158;
 
     /// ` word`, `word`, or one other character: how texts are cut into tokens.
     fn tokens(text: &str) -> Vec<&str> {
@@ -91,7 +92,18 @@ mod messages {
                 "messages.txt:{}: ASCII only",
                 n + 1
             );
-            entries.push((name.trim().to_string(), msg.replace("{}", "\u{1}")));
+            // `name [host]`: said only on a computer (ports, FIFOs, files over 4 GiB); a
+            // build without `std` (a board's firmware) leaves its text out.
+            let (name, host_only) = match name.trim().strip_suffix("[host]") {
+                Some(n) => (n.trim(), true),
+                None => (name.trim(), false),
+            };
+            let msg = if host_only && env::var_os("CARGO_FEATURE_STD").is_none() {
+                ""
+            } else {
+                msg
+            };
+            entries.push((name.to_string(), msg.replace("{}", "\u{1}")));
         }
         // The dictionary: tokens of two or more bytes, by bytes saved.
         let mut count: BTreeMap<&str, usize> = BTreeMap::new();
@@ -115,7 +127,8 @@ mod messages {
         for (_, msg) in &entries {
             for t in tokens(msg) {
                 match index.get(t) {
-                    Some(&i) => bytes.push(0x80 + i as u8),
+                    Some(&i) if i < 128 => bytes.push(0x80 + i as u8),
+                    Some(&i) => bytes.push(0x02 + (i - 128) as u8),
                     None if t == "\u{1}" => bytes.push(ARG),
                     None => bytes.extend(t.bytes().map(|b| if b == 1 { ARG } else { b })),
                 }
@@ -164,6 +177,16 @@ mod messages {
             out,
             "/// Bytes of the catalogue as written, for the tests.\n#[cfg(test)]\nconst PLAIN_BYTES: usize = {};",
             entries.iter().map(|(_, m)| m.len()).sum::<usize>()
+        );
+        let _ = writeln!(
+            out,
+            "/// Every sentence and its text as written (`{{}}` for an argument), for the tests.\n#[cfg(test)]\nconst PLAIN: [(Msg, &str); {}] = [{}];",
+            entries.len(),
+            entries
+                .iter()
+                .map(|(n, m)| format!("(Msg::{}, {:?})", camel(n), m.replace('\u{1}', "{}")))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         let dest = PathBuf::from(env::var("OUT_DIR").unwrap()).join("messages.rs");
         std::fs::write(dest, out).unwrap();

@@ -15,8 +15,9 @@ pub trait Link {
     /// Writes all of `data`.
     fn write_all(&mut self, data: &[u8]) -> Result<(), Error>;
     /// Reads what is available into `buf`, waiting at most `timeout_ms` for the first byte.
-    /// Returns the number of bytes read; 0 means nothing came in time. The engine checks
-    /// that the count is not larger than `buf`.
+    /// Returns the number of bytes read; 0 means nothing came (possibly before the timeout:
+    /// the engine reads again until its own deadline). The engine checks that the count is
+    /// not larger than `buf`.
     fn read(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<usize, Error>;
     /// Changes the local baud rate.
     fn set_baud(&mut self, baud: u32) -> Result<(), Error>;
@@ -159,17 +160,13 @@ impl<H: Hal> Hal for Watched<H> {
         self.inner.write_all(data)
     }
 
+    /// A read may end early, with nothing, when a note is due: every caller waits up to
+    /// its own deadline and reads again.
     fn read(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<usize, Error> {
-        let start = self.inner.now_ms();
-        loop {
-            let left = timeout_ms.saturating_sub(self.inner.now_ms().wrapping_sub(start));
-            let chunk = left.min(self.until_note());
-            let n = self.inner.read(buf, chunk)?;
-            self.beat();
-            if n > 0 || left == 0 || self.inner.now_ms().wrapping_sub(start) >= timeout_ms {
-                return Ok(n);
-            }
-        }
+        let chunk = timeout_ms.min(self.until_note());
+        let n = self.inner.read(buf, chunk)?;
+        self.beat();
+        Ok(n)
     }
 
     fn set_baud(&mut self, baud: u32) -> Result<(), Error> {

@@ -42,8 +42,8 @@ fn expand_plain(out: &mut dyn Sink, text: &[u8]) {
             continue;
         }
         out.put_bytes(text.get(run..i).unwrap_or(&[]));
-        if b >= 0x80 {
-            out.put_bytes(word(usize::from(b - 0x80)));
+        if b != ARG {
+            out.put_bytes(code_word(b));
         }
         run = i + 1;
     }
@@ -77,6 +77,15 @@ fn word(i: usize) -> &'static [u8] {
     entry(DICT.as_bytes(), &DICT_LEN, i)
 }
 
+/// The dictionary word a code byte stands for: 0x80 + i is word i, 0x02 + j word 128 + j.
+fn code_word(b: u8) -> &'static [u8] {
+    if b >= 0x80 {
+        word(usize::from(b - 0x80))
+    } else {
+        word(usize::from(b) + 126)
+    }
+}
+
 /// Writes sentence `m`, its `{}` replaced by `args` in order.
 #[inline(never)]
 pub fn write(out: &mut dyn Sink, m: Msg, args: &[Arg<'_>]) {
@@ -95,8 +104,8 @@ fn expand(out: &mut dyn Sink, text: &[u8], args: &mut core::slice::Iter<'_, Arg<
         out.put_bytes(text.get(run..i).unwrap_or(&[]));
         if b == ARG {
             put_arg_once(out, args.next());
-        } else if b >= 0x80 {
-            out.put_bytes(word(usize::from(b - 0x80)));
+        } else {
+            out.put_bytes(code_word(b));
         }
         run = i + 1;
     }
@@ -113,6 +122,22 @@ mod tests {
         let mut s = String::new();
         write(&mut s, m, args);
         s
+    }
+
+    #[test]
+    fn every_sentence_comes_back_as_written_alone_and_nested() {
+        for (m, plain) in PLAIN {
+            let alone = text(m, &[Arg::Text(b"{}"), Arg::Text(b"{}")]);
+            assert_eq!(alone, plain, "{m:?}");
+            if !plain.contains("{}") {
+                let nested = text(Msg::WaitNote, &[Arg::Msg(m), Arg::Num(1)]);
+                assert_eq!(
+                    nested,
+                    std::format!("... waiting for {plain} (1 s)"),
+                    "{m:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -301,10 +301,8 @@ impl Session {
             }
             let chunk = deadline.remaining(now).min(500);
             let n = link_read(hal, rest, chunk).map_err(Miss::Fatal)?;
-            if n == 0 {
-                if wait.cancellable && hal.cancelled() {
-                    return Err(Miss::Fatal(Error::Cancelled));
-                }
+            if n == 0 && wait.cancellable && hal.cancelled() {
+                return Err(Miss::Fatal(Error::Cancelled));
             }
             got += n;
         }
@@ -351,6 +349,7 @@ impl Session {
             seen += 1;
         }
         let deadline = Deadline::after(hal, 1_500);
+        let mut quiet_since = hal.now_ms();
         loop {
             let window = text.get(..seen).unwrap_or(&[]);
             if contains(window, b"SYSSTART") {
@@ -363,9 +362,14 @@ impl Session {
             if rest.is_empty() || deadline.passed(now) {
                 return Miss::Bad;
             }
+            // 300 ms without a byte: noise, not a restart (a read may end early).
             match link_read(hal, rest, 300) {
-                Ok(0) => return Miss::Bad,
-                Ok(n) => seen += n,
+                Ok(0) if hal.now_ms().wrapping_sub(quiet_since) >= 300 => return Miss::Bad,
+                Ok(0) => {}
+                Ok(n) => {
+                    seen += n;
+                    quiet_since = hal.now_ms();
+                }
                 Err(e) => return Miss::Fatal(e),
             }
         }

@@ -124,6 +124,7 @@ impl Sink for std::string::String {
 
 /// Copies as much of `src` as fits to the start of `dst`; returns how much. (A loop the
 /// compiler sees through: no length-mismatch panic as with `copy_from_slice`.)
+#[inline(never)]
 pub fn copy_prefix(dst: &mut [u8], src: &[u8]) -> usize {
     let mut n = 0;
     for (d, &s) in dst.iter_mut().zip(src) {

@@ -474,16 +474,23 @@ impl<'w, H: Hal> Updater<'w, H> {
     #[inline(never)]
     pub fn detect(&mut self) -> Step<Option<State>> {
         self.stage(Stage::Detect);
+        self.hal.waiting_for(Msg::WaitWakeup);
         self.hal.set_baud(FAST_BAUD)?;
         self.baud = FAST_BAUD;
-        if self.knock()? || self.leave_data_mode()? {
-            return self.found();
-        }
-        self.set_baud(RECOVERY_BAUD)?;
-        if self.knock()? {
-            return self.found();
+        // Both rates at once (recovery mode talks at 115200), then both again with time
+        // for a reply up to 2 s late, then `+++` for a modem left in data mode.
+        for wait in [500, 2_500] {
+            for baud in [FAST_BAUD, RECOVERY_BAUD] {
+                self.set_baud(baud)?;
+                if self.knock(wait)? {
+                    return self.found();
+                }
+            }
         }
         self.set_baud(FAST_BAUD)?;
+        if self.leave_data_mode()? {
+            return self.found();
+        }
         self.state = None;
         Ok(None)
     }
@@ -497,17 +504,14 @@ impl<'w, H: Hal> Updater<'w, H> {
         Ok(state)
     }
 
-    /// Plain `AT` with growing waits (0.5, 1 and 2.5 s: a modem that answers up to 2 s
-    /// late is found; a late `OK` counts). A MicroPython prompt answering instead is an
-    /// error of its own.
-    fn knock(&mut self) -> Step<bool> {
-        for wait in [500, 1_000, 2_500] {
-            if self.at("AT", wait)?.ok() {
-                return Ok(true);
-            }
-            if self.ws.reply.looks_like_micropython() {
-                return Err(Error::MicroPythonPrompt);
-            }
+    /// One plain `AT`, waiting `wait_ms` for its `OK` (a late `OK` counts). A MicroPython
+    /// prompt answering instead is an error of its own.
+    fn knock(&mut self, wait_ms: u32) -> Step<bool> {
+        if self.at("AT", wait_ms)?.ok() {
+            return Ok(true);
+        }
+        if self.ws.reply.looks_like_micropython() {
+            return Err(Error::MicroPythonPrompt);
         }
         Ok(false)
     }
@@ -523,7 +527,7 @@ impl<'w, H: Hal> Updater<'w, H> {
         self.hal.write_all(b"+++")?;
         self.hal.sleep_ms(guard);
         at::collect(&mut self.hal, &mut self.ws.reply, "+++", Ask::wait(1_000))?;
-        self.knock()
+        self.knock(2_500)
     }
 
     /// The modem's state (`AT+SMOD?`); nothing answering is a failure

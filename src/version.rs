@@ -49,7 +49,8 @@ impl Versions {
         }
     }
 
-    /// Takes the builds out of a `showver` block.
+    /// Takes the builds out of a `showver` block (the UE and LR lines come from `ATI1`,
+    /// which is always asked first).
     pub fn add_showver<'l>(&mut self, lines: impl Iterator<Item = &'l [u8]>) {
         for line in lines {
             let Some(colon) = line.iter().position(|&b| b == b':') else {
@@ -63,14 +64,6 @@ impl Versions {
             match key {
                 b"Bootloader0" => self.bootloader0_build = build,
                 b"Software" => self.software_build = build.or(self.software_build),
-                b"UE" if self.ue.is_empty() => {
-                    let _ = self.ue.extend_from_slice(b"UE");
-                    for &b in trim(value) {
-                        if self.ue.push(b).is_err() {
-                            break;
-                        }
-                    }
-                }
                 _ => {}
             }
         }
@@ -158,7 +151,6 @@ mod tests {
         v.add_showver(SHOWVER.lines().map(str::as_bytes));
         assert_eq!(v.bootloader0_build, Some(33080));
         assert_eq!(v.software_build, Some(38638));
-        assert_eq!(&v.ue[..], b"UE5.0.0.0d");
         assert!(v.has_old_bootloader());
     }
 

@@ -223,16 +223,6 @@ pub enum Cmd {
 }
 
 impl Cmd {
-    /// `sqnsupgrade run FIRMWARE [--updater F] [--bootrom F]` with default options.
-    pub fn run(updater: bool, bootrom: bool) -> Cmd {
-        Cmd::Run {
-            firmware: FIRMWARE.into(),
-            updater: updater.then(|| UPDATER.into()),
-            bootrom: bootrom.then(|| BOOTROM.into()),
-            options: UserOptions::default(),
-        }
-    }
-
     /// The request as the CLI makes it (for the report).
     pub fn request(&self) -> Request<'_> {
         let mut r = Request::new(self.command(), Frontend::Shell);
@@ -446,7 +436,6 @@ pub fn execute(bench: &mut Bench, files: &Files, cmd: &Cmd) -> Done {
             }
         }
     };
-    drop(updater);
     bench.console.close_line();
     done
 }

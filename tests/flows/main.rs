@@ -257,7 +257,7 @@ fn scenario(plan: &Plan, faults: &[&str], ctrl_c: Option<CtrlC>) -> Result<Seen,
                     .iter()
                     .filter(|t| t.kind == TransferKind::Firmware && t.complete)
                     .map(|t| t.blocks)
-                    .last()
+                    .next_back()
                     .unwrap_or(0);
                 return Ok(seen);
             }
