@@ -66,6 +66,7 @@ elif name == "ctrl_c_progress":
         show("raised", None)
     except KeyboardInterrupt:
         show("raised", "KeyboardInterrupt")
+    show("result", sqnsupgrade.last_result())
     show("state", sqnsupgrade.state(port=pty))
 
 elif name == "ctrl_c_stream" or name == "stream_raises":
@@ -91,7 +92,29 @@ elif name == "ctrl_c_stream" or name == "stream_raises":
         show("raised", "KeyboardInterrupt")
     except ValueError as e:
         show("raised", "ValueError: " + str(e))
+    show("result", sqnsupgrade.last_result())
     show("state", sqnsupgrade.state(port=pty))
+
+elif name == "info_link_raises":
+    # info() over a link whose reads raise: a failed link, not "stopped by the user".
+    class BrokenLink(io.IOBase):
+        def ioctl(self, req, arg):
+            return 1 if req == 3 else 0  # MP_STREAM_POLL: readable
+
+        def readinto(self, buf):
+            raise ValueError("link broke")
+
+        def write(self, buf):
+            return len(buf)
+
+    try:
+        sqnsupgrade.info(uart=BrokenLink())
+        show("raised", None)
+    except ValueError as e:
+        show("raised", "ValueError: " + str(e))
+    except Exception as e:
+        show("raised", type(e).__name__ + ": " + str(e))
+    show("result", sqnsupgrade.last_result())
 
 elif name == "bytesio":
     data = open(args[0], "rb").read()

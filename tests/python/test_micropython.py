@@ -139,6 +139,35 @@ def test_ctrl_c_from_callback_or_stream_read(tmp_path, scenario):
     assert t["raised"] == "KeyboardInterrupt", out
     assert t["state"] == 4, out  # interrupted after the switch: upgrade mode, and it answers
     assert_clean(sim.log)
+    # The same four lines as the CLI's, printed before the KeyboardInterrupt propagates,
+    # and the same record as on a computer.
+    r = t["result"]
+    assert set(r) == RECORD_KEYS, r
+    assert r["status"] == 130 and r["ok"] is False and r["modem_changed"] is True, r
+    assert r["bytes"] > 0, r
+    assert r["state_after"] == 4 and r["modem"] == "4 upgrade mode", r
+    lines = four_lines(out)
+    assert lines["error"] == "stopped by the user", out
+    assert lines["modem"] == "4 upgrade mode", out
+    assert lines["hint"].startswith("the modem waits in upgrade mode"), out
+    assert lines["next"] == r["next"] and lines["next"].startswith("sqnsupgrade.run("), out
+    assert "load_fff=False" in lines["next"] and "port='%s'" % sim.pty in lines["next"], out
+
+
+RECORD_KEYS = {"ok", "status", "command", "state_before", "state_after", "modem_changed", "method",
+               "build_before", "build_after", "firmware", "imei", "bytes", "seconds", "error",
+               "hint", "modem", "next"}
+
+
+def four_lines(out):
+    """The failure lines MicroPython printed: {'error': ..., 'hint': ..., 'modem': ..., 'next': ...}."""
+    lines = {}
+    for line in out.splitlines():
+        key, sep, value = line.partition(": ")
+        if sep and key in ("error", "hint", "modem", "next"):
+            lines[key] = value
+    assert set(lines) == {"error", "hint", "modem", "next"}, out
+    return lines
 
 
 def test_exception_from_stream_surfaces(tmp_path):
@@ -148,6 +177,26 @@ def test_exception_from_stream_surfaces(tmp_path):
     assert code == 0, out
     assert t["raised"] == "ValueError: stream broke", out
     assert t["state"] in (2, 4), out
+    # The stream's exception is not a Ctrl-C: a failed read, the state, a next step that
+    # asks for the stream again.
+    lines = four_lines(out)
+    assert lines["error"] == "the image could not be read", out
+    assert t["result"]["status"] == 1, t["result"]
+    assert lines["next"].startswith("sqnsupgrade.run(<the image stream, from its start>, size=900000"), out
+
+
+def test_info_over_a_link_that_raises(tmp_path):
+    dup = make_dup(tmp_path, "CATM1-41065.dup", 9000)
+    with Sim(tmp_path / "sim") as sim:
+        code, out, t = mp("info_link_raises", sim, dup)
+    assert code == 0, out
+    assert t["raised"] == "ValueError: link broke", out
+    lines = four_lines(out)
+    assert lines["error"] == "the serial link to the modem failed", out
+    assert lines["modem"] == "not changed", out
+    assert lines["next"] == "sqnsupgrade.info()", out
+    r = t["result"]
+    assert set(r) == RECORD_KEYS and r["status"] == 1 and r["command"] == "info", r
 
 
 def test_streamed_update_from_bytesio(tmp_path):
