@@ -149,6 +149,15 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// The process was stopped at once (a second Ctrl-C): the modem may have been in
+    /// any state, so it is unknown.
+    pub fn stopped_at_once() -> Failure {
+        Failure {
+            modem_changed: true,
+            ..Failure::untouched(Error::Cancelled)
+        }
+    }
+
     /// A failure before anything was sent to the modem.
     pub fn untouched(error: Error) -> Failure {
         Failure {

@@ -99,8 +99,27 @@ impl Clock for StdClock {
 
 static CANCEL: AtomicBool = AtomicBool::new(false);
 
+/// What a second Ctrl-C prints before the process ends at once (set by
+/// [`at_second_ctrl_c`]).
+static SECOND: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+
 extern "C" fn on_sigint(_: libc::c_int) {
-    CANCEL.store(true, Ordering::SeqCst);
+    if CANCEL.swap(true, Ordering::SeqCst) {
+        // The second Ctrl-C: the user does not want to wait for the safe stop.
+        // Only async-signal-safe calls: write(2) of a prepared text, then _exit(2).
+        if let Some(text) = SECOND.get() {
+            // SAFETY: a valid buffer; write and _exit are async-signal-safe.
+            unsafe { libc::write(2, text.as_ptr().cast(), text.len()) };
+        }
+        // SAFETY: ends the process without running anything else.
+        unsafe { libc::_exit(130) };
+    }
+}
+
+/// Prepares what a second Ctrl-C prints (the first one asks the engine to stop at a safe
+/// point; a second one ends the process at once, the modem's state then unknown).
+pub fn at_second_ctrl_c(text: String) {
+    let _ = SECOND.set(text.into_bytes());
 }
 
 /// Makes Ctrl-C ask the engine to stop (instead of killing the process mid-transfer).

@@ -219,6 +219,11 @@ fn main() -> ExitCode {
 
 fn run_command(cli: &Cli, program: &str, port: &str, sim: Option<&BuiltinSim>) -> ExitCode {
     let req = request(cli, program);
+    // A second Ctrl-C ends the process at once: the failure lines for a modem in an
+    // unknown state are ready before anything starts.
+    let mut second = String::from("\n");
+    report::write_failure(&Failure::stopped_at_once(), &req, &mut second);
+    host::at_second_ctrl_c(second);
     let options = match req.options.check() {
         Ok(o) => o,
         Err(e) => return report_failure(&Failure::untouched(e), &req),

@@ -201,3 +201,76 @@ fn ctrl_c_mid_transfer_stops_cleanly_and_the_next_run_completes() {
     assert_eq!(transfer_bytes(&log, n), std::fs::read(&dup).unwrap());
     assert_eq!(log["state"], 2);
 }
+
+#[test]
+fn a_vanished_port_is_noticed_at_once() {
+    // The simulator closes its pty at the 5th block (a USB cable pulled). With the
+    // default 90 s reply timeout, the CLI must notice the hang-up itself.
+    let dir = temp_dir("gone");
+    let dup = make_dup(&dir, "CATM1-41065.dup", 300_000, "CATM1-41065");
+    let sim = Sim::start(&["--fault", "link-gone@block=5"]);
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sqnsupgrade"))
+        .args(["--port", &sim.pty, "run", s(&dup), "--on-the-fly"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error: the serial link to the modem went away"),
+        "{err}"
+    );
+    assert!(err.contains("hint: the port went away"), "{err}");
+    assert!(err.contains("modem: unknown"), "{err}");
+    assert!(
+        err.contains(" state\n"),
+        "next: the state, once it is back: {err}"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(30),
+        "the vanished port took {took:?} to notice (reply timeout 90 s)"
+    );
+}
+
+#[test]
+fn a_second_ctrl_c_ends_at_once_and_says_the_state_is_unknown() {
+    let dir = temp_dir("ctrlc2");
+    let dup = make_dup(&dir, "CATM1-41065.dup", 600_000, "CATM1-41065");
+    // AT+SMOD? answers 1.5 s late: the safe stop after the first Ctrl-C (which asks the
+    // modem's state) takes a while.
+    let sim = Sim::start(&["--baud-pacing", "--fault", "late@cmd=AT+SMOD?:1500"]);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sqnsupgrade"))
+        .args(["--port", &sim.pty, "run", s(&dup), "--on-the-fly"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while sim.log()["transfers"]
+        .as_array()
+        .is_none_or(|t| t.is_empty())
+    {
+        assert!(std::time::Instant::now() < deadline, "no transfer started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    for _ in 0..2 {
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("error: stopped by the user"), "{err}");
+    assert!(err.contains("modem: unknown"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "next: {} --port {} state",
+            env!("CARGO_BIN_EXE_sqnsupgrade"),
+            sim.pty
+        )),
+        "{err}"
+    );
+}
