@@ -15,7 +15,8 @@ img=$work/CATM1-38638.dup
 $BIN/sqnsim --write-image "$img" --image-size 5996938 --image-description CATM1-41065 >/dev/null
 
 start_sim() {
-    $BIN/sqnsim --record "$work/rec$1" --exit-after-ms 900000 "${@:2}" > "$work/sim$1.json" &
+    # No erase and finish pauses: the figures are the transfer's, not the modem's waits.
+    $BIN/sqnsim --record "$work/rec$1" --exit-after-ms 900000 --erase-ms 0 --finish-ms 0 "${@:2}" > "$work/sim$1.json" &
     for _ in $(seq 50); do [ -s "$work/sim$1.json" ] && break; sleep 0.1; done
     python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['pty'])" "$work/sim$1.json"
 }

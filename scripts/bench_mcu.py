@@ -92,7 +92,9 @@ def main():
     print("  (module share: Updater.go() under micropython.heap_lock(), so it allocates 0 B)")
 
     size = 1_000_000
-    with McuSim(tmp / "simi") as sim, Board(sim.pty, icount=True, boot_timeout=120) as board:
+    # No erase and finish pauses in the simulator: they are waits, not the module's work.
+    with McuSim(tmp / "simi", "--erase-ms", "0", "--finish-ms", "0") as sim, \
+            Board(sim.pty, icount=True, boot_timeout=120) as board:
         board.exec(BOARD_CODE)
         out = board.exec(
             "buf = bytearray(2016)\n"

@@ -365,6 +365,7 @@ pub fn write_hint(f: &Failure, out: &mut dyn Sink) {
             | Error::UpgradeTimeout
             | Error::ImageRead
             | Error::StreamCount { .. }
+            | Error::NotBackInApplication
     ) && f.modem_changed;
     let hint = if !by_state
         || matches!(f.error, Error::AtError { command } if command.starts_with("AT+SMSWBOOT=0"))

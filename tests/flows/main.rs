@@ -386,6 +386,19 @@ fn ctrl_c_points(stages: &[Stage]) -> Vec<CtrlC> {
     points
 }
 
+/// With SQN_FLOWS_EXAMPLES=1, prints what the user saw first (the README's examples).
+fn example(plan: &Plan, what: &str, seen: &Seen) {
+    if std::env::var_os("SQN_FLOWS_EXAMPLES").is_none() {
+        return;
+    }
+    if let Some((error, hint, modem, next)) = &seen.lines {
+        eprintln!(
+            "[{}] {what} ({} commands in all)\n  error: {error}\n  hint: {hint}\n  modem: {modem}\n  next: {next}",
+            plan.name, seen.commands
+        );
+    }
+}
+
 /// Runs every scenario of one plan; fails with the list of what went wrong.
 fn plan_scenarios(plan: &Plan) {
     let start = Instant::now();
@@ -410,8 +423,9 @@ fn plan_scenarios(plan: &Plan) {
             continue;
         }
         count += 1;
-        if let Err(e) = scenario(plan, &faults, None) {
-            problems.push(format!("[{}] fault {faults:?}: {e}", plan.name));
+        match scenario(plan, &faults, None) {
+            Err(e) => problems.push(format!("[{}] fault {faults:?}: {e}", plan.name)),
+            Ok(seen) => example(plan, &format!("{faults:?}"), &seen),
         }
     }
     for point in ctrl_c_points(&clean.stages) {
@@ -419,8 +433,9 @@ fn plan_scenarios(plan: &Plan) {
             continue;
         }
         count += 1;
-        if let Err(e) = scenario(plan, &[], Some(point)) {
-            problems.push(format!("[{}] Ctrl-C {point:?}: {e}", plan.name));
+        match scenario(plan, &[], Some(point)) {
+            Err(e) => problems.push(format!("[{}] Ctrl-C {point:?}: {e}", plan.name)),
+            Ok(seen) => example(plan, &format!("Ctrl-C {point:?}"), &seen),
         }
     }
     for dead in DEAD_ENDS {
@@ -493,4 +508,24 @@ fn from_recovery_mode_old_bootloader() {
 #[test]
 fn from_application_with_an_unneeded_updater() {
     plan_scenarios(&PLANS[7]);
+}
+
+/// A modem whose boot switch to application mode never takes effect (neither `1,1` nor
+/// the `1,0` + `AT^RESET` fallback): the update must not be called a success, and the
+/// report says where the modem is.
+#[test]
+fn a_switch_back_without_effect_is_no_success() {
+    let plan = &PLANS[2]; // ON_THE_FLY ends with the switch back
+    let err = scenario(plan, &["swboot-no-effect@1,1", "swboot-no-effect@1,0"], None)
+        .expect_err("the update cannot complete on this modem");
+    assert!(
+        err.contains("error: the modem did not come back in application mode after the update"),
+        "{err}"
+    );
+    assert!(err.contains("modem: 4 upgrade mode"), "{err}");
+    assert!(
+        err.contains("hint: the modem waits in upgrade mode: run the update with the full image again"),
+        "{err}"
+    );
+    assert!(!err.contains("Upgrade completed"), "{err}");
 }
