@@ -516,15 +516,21 @@ fn from_application_with_an_unneeded_updater() {
 #[test]
 fn a_switch_back_without_effect_is_no_success() {
     let plan = &PLANS[2]; // ON_THE_FLY ends with the switch back
-    let err = scenario(plan, &["swboot-no-effect@1,1", "swboot-no-effect@1,0"], None)
-        .expect_err("the update cannot complete on this modem");
+    let err = scenario(
+        plan,
+        &["swboot-no-effect@1,1", "swboot-no-effect@1,0"],
+        None,
+    )
+    .expect_err("the update cannot complete on this modem");
     assert!(
         err.contains("error: the modem did not come back in application mode after the update"),
         "{err}"
     );
     assert!(err.contains("modem: 4 upgrade mode"), "{err}");
     assert!(
-        err.contains("hint: the modem waits in upgrade mode: run the update with the full image again"),
+        err.contains(
+            "hint: the modem waits in upgrade mode: run the update with the full image again"
+        ),
         "{err}"
     );
     assert!(!err.contains("Upgrade completed"), "{err}");
