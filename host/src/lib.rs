@@ -1,9 +1,10 @@
 //! sqnsupgrade on a computer: the engine's traits over a serial port, files, the system
 //! clock and Ctrl-C ([`tty::Tty`], [`FileImage`], [`StdClock`], [`CtrlC`]), a console that
-//! prints what users know, the `sqnsupgrade` CLI (`src/main.rs`) and the C API the CPython
-//! shim loads ([`capi`]).
+//! prints what users know, the `sqnsupgrade` command line ([`cli`]; `src/main.rs` only
+//! calls it) and the C API the CPython shim loads ([`capi`]).
 
 pub mod capi;
+pub mod cli;
 pub mod tty;
 
 use sqnsupgrade::console::TextOut;
