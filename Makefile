@@ -23,7 +23,7 @@ build:
 demo: setup build
 	mkdir -p $(DEMO_DIR)
 	target/release/sqnsim --write-image $(DEMO_IMAGE) --image-size 5996938 --image-description CATM1-41065
-	target/release/sqnsupgrade run $(DEMO_IMAGE)
+	target/release/sqnsupgrade --port sim run $(DEMO_IMAGE)
 
 # Quick start 2: every test (format, lints, Rust unit and end-to-end tests, the MicroPython
 # module on the unix port, the emulated Cortex-M3 board and the cross builds, the CPython

@@ -103,6 +103,24 @@ pub enum OptionProblem {
     BothMethods,
 }
 
+/// Why no serial port could be used (a computer's problem: the board's UART is always
+/// there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortProblem {
+    /// The port cannot be opened for another reason.
+    Unavailable,
+    /// There is no such port.
+    Missing,
+    /// Another program has it open (exclusive access is refused).
+    Busy,
+    /// The user may not open it.
+    Denied,
+    /// No port was given and no Pycom board is connected.
+    NoneFound,
+    /// No port was given and several Pycom boards are connected.
+    Several,
+}
+
 /// What a wait that timed out was for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Awaited {
@@ -186,8 +204,8 @@ pub enum Error {
     MicroPythonPrompt,
     /// The serial link went away (USB unplugged, the device vanished).
     LinkGone,
-    /// The serial port cannot be opened (it does not exist, or another program holds it).
-    PortUnavailable,
+    /// No serial port could be used (on a computer).
+    Port(PortProblem),
     /// After the update the modem did not come back in application mode.
     NotBackInApplication,
     /// After the update the modem runs another build than the image's.
@@ -236,7 +254,7 @@ impl Error {
             Error::BadOption(OptionProblem::BothMethods) => Msg::HintBothMethods,
             Error::MicroPythonPrompt => Msg::HintMicropython,
             Error::LinkGone => Msg::HintLinkGone,
-            Error::PortUnavailable => Msg::HintPort,
+            Error::Port(p) => p.msgs().1,
             Error::NotBackInApplication => Msg::HintNotBack,
             Error::WrongBuild { .. } => Msg::HintWrongBuild,
         }
@@ -251,7 +269,7 @@ impl Error {
                 | Error::BootromNeeded
                 | Error::FffNeedsApplicationMode
                 | Error::BadOption(_)
-                | Error::PortUnavailable
+                | Error::Port(_)
         )
     }
 }
@@ -301,6 +319,28 @@ impl FileProblem {
             FileProblem::NotRegular => (Msg::FileNotRegular, 0, 0),
         };
         msg::write(out, m, &[Arg::Num(a), Arg::Num(b)]);
+    }
+}
+
+impl PortProblem {
+    /// The error and hint sentences (a board's firmware, which never has these problems,
+    /// keeps one pair).
+    #[cfg(not(feature = "std"))]
+    fn msgs(self) -> (Msg, Msg) {
+        (Msg::ErrPort, Msg::HintPort)
+    }
+
+    /// The error and hint sentences.
+    #[cfg(feature = "std")]
+    fn msgs(self) -> (Msg, Msg) {
+        match self {
+            PortProblem::Unavailable => (Msg::ErrPort, Msg::HintPort),
+            PortProblem::Missing => (Msg::ErrPortMissing, Msg::HintPortMissing),
+            PortProblem::Busy => (Msg::ErrPortBusy, Msg::HintPortBusy),
+            PortProblem::Denied => (Msg::ErrPortDenied, Msg::HintPortDenied),
+            PortProblem::NoneFound => (Msg::ErrNoBoard, Msg::HintNoBoard),
+            PortProblem::Several => (Msg::ErrSeveralBoards, Msg::HintSeveralBoards),
+        }
     }
 }
 
@@ -356,7 +396,7 @@ impl Error {
             Error::BadOption(OptionProblem::BothMethods) => (Msg::ErrBothMethods, num(0), num(0)),
             Error::MicroPythonPrompt => (Msg::ErrMicropython, num(0), num(0)),
             Error::LinkGone => (Msg::ErrLinkGone, num(0), num(0)),
-            Error::PortUnavailable => (Msg::ErrPort, num(0), num(0)),
+            Error::Port(p) => (p.msgs().0, num(0), num(0)),
             Error::NotBackInApplication => (Msg::ErrNotBack, num(0), num(0)),
             Error::WrongBuild { expected, got } => (Msg::ErrWrongBuild, num(got), num(expected)),
             Error::StreamCount { link, got, asked } => (

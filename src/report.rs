@@ -12,6 +12,8 @@
 //! A placeholder in angle brackets (`<updater.elf>`) appears only where the user must
 //! supply a file.
 
+#[cfg(feature = "std")]
+use crate::error::PortProblem;
 use crate::error::{Error, FileProblem, FileRole};
 use crate::msg::{self, Msg};
 use crate::state::State;
@@ -234,6 +236,8 @@ pub enum NextStep<'a> {
     },
     /// Check the modem's state.
     State,
+    /// The same command again, on a port the user picks from the list printed above.
+    ChoosePort,
 }
 
 const FULL_IMAGE: Msg = Msg::NextFullImage;
@@ -305,6 +309,8 @@ pub fn next_step<'a>(f: &Failure, req: &Request<'a>) -> NextStep<'a> {
                 defaults: true,
             },
             Error::NoResponse | Error::LinkGone => NextStep::State,
+            #[cfg(feature = "std")]
+            Error::Port(PortProblem::Several) => NextStep::ChoosePort,
             _ => NextStep::Same,
         };
     }
@@ -343,7 +349,7 @@ pub fn write_error(f: &Failure, req: &Request<'_>, out: &mut dyn Sink) {
             out.put(": ");
         }
     }
-    if f.error == Error::PortUnavailable {
+    if matches!(f.error, Error::Port(_)) {
         if let Some(port) = req.port {
             out.put_bytes(port);
             out.put(": ");
@@ -468,13 +474,17 @@ fn write_shell(step: NextStep<'_>, req: &Request<'_>, out: &mut dyn Sink) {
     if let Some(port) = req.port {
         out.put(" --port ");
         shell_word(port, out);
+    } else if step == NextStep::ChoosePort {
+        out.put(" --port ");
+        msg::write(out, Msg::NextPort, &[]);
     }
+
     let (firmware, updater, bootrom, defaults) = match step {
         NextStep::State => {
             out.put(" state");
             return;
         }
-        NextStep::Same => match req.command {
+        NextStep::Same | NextStep::ChoosePort => match req.command {
             Command::Run => (
                 given(req.firmware),
                 given(req.updater),
@@ -584,10 +594,14 @@ impl PyArgs<'_> {
 /// the first argument, on the board `port=` (when one was given) comes last.
 fn write_python(step: NextStep<'_>, req: &Request<'_>, out: &mut dyn Sink) {
     let board = req.frontend == Frontend::MicroPython;
+    // Only a computer lists ports (a board's firmware leaves this out).
+    let choose_port = cfg!(feature = "std") && step == NextStep::ChoosePort;
     let (name, files) = match step {
         NextStep::State => ("state", None),
-        NextStep::Same if req.command != Command::Run => (req.command.name(), None),
-        NextStep::Same => (
+        NextStep::Same | NextStep::ChoosePort if req.command != Command::Run => {
+            (req.command.name(), None)
+        }
+        NextStep::Same | NextStep::ChoosePort => (
             "run",
             Some((
                 given(req.firmware),
@@ -609,8 +623,10 @@ fn write_python(step: NextStep<'_>, req: &Request<'_>, out: &mut dyn Sink) {
     let mut args = PyArgs { out, first: true };
     if let (Some(port), false) = (req.port, board) {
         args.text("", port);
+    } else if choose_port && !board {
+        args.file("", Arg::Placeholder(Msg::NextPort));
     }
-    if step == NextStep::Same && req.command == Command::Load {
+    if matches!(step, NextStep::Same | NextStep::ChoosePort) && req.command == Command::Load {
         args.text("", req.updater.unwrap_or(b""));
     }
     if let Some((firmware, updater, bootrom, defaults)) = files {

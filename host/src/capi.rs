@@ -39,11 +39,11 @@
 //! cleared when an operation starts, so a caller racing with the start should call
 //! [`sqn_host_cancel`] again until the operation has returned.
 
-use crate::tty::Tty;
+use crate::port::Port;
 use crate::{state_line, StdClock};
 use core::ffi::{c_char, c_void, CStr};
 use sqnsupgrade::console::{Console, TextOut};
-use sqnsupgrade::error::{Error, FileProblem, FileRole};
+use sqnsupgrade::error::{Error, FileProblem, FileRole, PortProblem};
 use sqnsupgrade::hal::{Cancel, Clock, Event, Events, Parts, Stage};
 use sqnsupgrade::report::{self, Command, Frontend, Record, Request, UserOptions};
 use sqnsupgrade::state::State;
@@ -468,11 +468,14 @@ fn operate_inner(req: &Request<'_>, flow_control: bool, sink: &mut Sink) -> SqnO
         sink.message("flow control is not supported; continuing without");
     }
     let Some(port) = req.port else {
-        return fail(Failure::untouched(Error::PortUnavailable), sink);
+        return fail(
+            Failure::untouched(Error::Port(PortProblem::NoneFound)),
+            sink,
+        );
     };
-    let mut link = match Tty::open(&String::from_utf8_lossy(port), FAST_BAUD) {
-        Ok(t) => t,
-        Err(_) => return fail(Failure::untouched(Error::PortUnavailable), sink),
+    let mut link = match Port::open(&String::from_utf8_lossy(port), FAST_BAUD) {
+        Ok(p) => p,
+        Err(e) => return fail(Failure::untouched(e), sink),
     };
     let hal = Parts {
         link: &mut link,

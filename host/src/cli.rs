@@ -7,13 +7,13 @@
 //! continues) comes from the engine's report (`sqnsupgrade::report`); this module parses the
 //! arguments, opens the port and the files, and prints.
 
-use crate::tty::Tty;
+use crate::port::{self, Port, Source, PORT_ENV};
 use crate::{self as host, state_line, CtrlC, FileImage, StdClock, Stdout};
 use clap::{Parser, Subcommand};
 use sqnsupgrade::console::Console;
 use sqnsupgrade::report::{self, Command, Frontend, Request, UserOptions};
 use sqnsupgrade::updater::FAST_BAUD;
-use sqnsupgrade::{Error, Failure, FileRole, Hal, Parts, Updater, Workspace};
+use sqnsupgrade::{Failure, FileRole, Hal, Parts, Updater, Workspace};
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -24,11 +24,13 @@ use std::process::{Child, ExitCode, Stdio};
     name = "sqnsupgrade",
     version,
     about = "Update the firmware of the Sequans SQN3330 LTE modem (Pycom GPy, FiPy, G01)",
-    after_help = "Without --port, the built-in modem simulator is started and used, so every command can be tried without a board.\n\nExit status: 0 success; 1 the modem failed (the output says its state and the command that continues); 2 a bad input (the modem was not touched); 130 stopped with Ctrl-C."
+    after_help = "The port: --port, else the environment variable SQNSUPGRADE_PORT, else the one Pycom board connected (sqnsupgrade list-ports shows them). --port sim uses the built-in modem simulator, so every command can be tried without a board.\n\nExit status: 0 success; 1 the modem failed (the output says its state and the command that continues); 2 a bad input or no usable port (the modem was not touched); 130 stopped with Ctrl-C."
 )]
 struct Cli {
-    /// Serial port that reaches the modem (the board in mirror mode), e.g. /dev/ttyUSB0.
-    #[arg(long, global = true)]
+    /// Serial port that reaches the modem (the board in mirror mode): /dev/ttyACM0, COM9,
+    /// or `sim` for the built-in simulator. Default: SQNSUPGRADE_PORT, else the one Pycom
+    /// board connected.
+    #[arg(short, long, global = true, value_name = "PORT")]
     port: Option<String>,
     /// Print every AT command and reply.
     #[arg(long, global = true)]
@@ -81,6 +83,8 @@ enum Cmd {
         /// updater.elf
         updater: String,
     },
+    /// List the serial ports of this computer; Pycom boards are marked.
+    ListPorts,
 }
 
 /// The built-in simulator, started when no port is given.
@@ -116,8 +120,14 @@ impl BuiltinSim {
     }
 
     fn stop(mut self) {
+        // SIGTERM: the simulator writes its record and exits.
+        #[cfg(unix)]
         // SAFETY: plain kill(2) on our own child.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM)
+        };
+        #[cfg(not(unix))]
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 
@@ -139,6 +149,7 @@ fn request<'a>(cli: &'a Cli, program: &'a str) -> Request<'a> {
         Cmd::State => Command::State,
         Cmd::Run { .. } => Command::Run,
         Cmd::Load { .. } => Command::Load,
+        Cmd::ListPorts => Command::State,
     };
     let mut req = Request {
         program: program.as_bytes(),
@@ -176,7 +187,7 @@ fn request<'a>(cli: &'a Cli, program: &'a str) -> Request<'a> {
             req.options.allow_truncated = *allow_truncated;
         }
         Cmd::Load { updater } => req.updater = Some(updater.as_bytes()),
-        Cmd::Info | Cmd::State => {}
+        Cmd::Info | Cmd::State | Cmd::ListPorts => {}
     }
     req
 }
@@ -204,28 +215,76 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         .first()
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_else(|| "sqnsupgrade".into());
-    let (port, sim) = match &cli.port {
-        Some(p) => (p.clone(), None),
-        None => match BuiltinSim::start() {
-            Ok(sim) => {
-                println!(
-                    "No --port given: using the built-in modem simulator on {} (its record: {})",
-                    sim.pty, sim.record
-                );
-                (sim.pty.clone(), Some(sim))
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                eprintln!("hint: give the modem's serial port with --port, or build the simulator (cargo build --workspace)");
-                return ExitCode::from(report::status::BAD_INPUT);
-            }
-        },
-    };
-    let code = run_command(&cli, &program, &port, sim.as_ref());
-    if let Some(sim) = sim {
-        sim.stop();
+    if matches!(cli.command, Cmd::ListPorts) {
+        return list_ports();
     }
-    code
+    if cli.port.as_deref() == Some("sim") {
+        return with_simulator(&cli, &program);
+    }
+    let environment = std::env::var(PORT_ENV).ok();
+    let found = if cli.port.is_none() && environment.as_deref().is_none_or(str::is_empty) {
+        port::list()
+    } else {
+        Vec::new()
+    };
+    let (name, source) = match port::choose(cli.port.as_deref(), environment.as_deref(), &found) {
+        Ok(chosen) => chosen,
+        Err(e) => {
+            let req = request(&cli, &program);
+            if !found.is_empty() {
+                eprintln!("Serial ports of this computer:");
+                for f in &found {
+                    eprintln!("  {}", f.line());
+                }
+            }
+            return report_failure(&Failure::untouched(e), &req);
+        }
+    };
+    match source {
+        Source::Option => {}
+        Source::Environment => println!("Port {name} (from {PORT_ENV})"),
+        Source::Detected(board) => println!("Port {name} ({board})"),
+    }
+    run_command(&cli, &program, &name, None)
+}
+
+/// `list-ports`: every serial port, Pycom boards marked.
+fn list_ports() -> ExitCode {
+    let found = port::list();
+    if found.is_empty() {
+        println!("No serial ports found.");
+    }
+    for f in &found {
+        println!("{}", f.line());
+    }
+    let boards = found.iter().filter(|f| f.board().is_some()).count();
+    match boards {
+        0 => println!("No Pycom board connected (connect it over USB; its port appears here)."),
+        1 => println!("One Pycom board: sqnsupgrade uses it when no --port is given."),
+        n => println!("{n} Pycom boards: choose one with --port PORT or {PORT_ENV}."),
+    }
+    ExitCode::SUCCESS
+}
+
+/// `--port sim`: the built-in simulator (Linux and macOS).
+fn with_simulator(cli: &Cli, program: &str) -> ExitCode {
+    match BuiltinSim::start() {
+        Ok(sim) => {
+            println!(
+                "Using the built-in modem simulator on {} (its record: {})",
+                sim.pty, sim.record
+            );
+            let pty = sim.pty.clone();
+            let code = run_command(cli, program, &pty, Some(&sim));
+            sim.stop();
+            code
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            eprintln!("hint: the simulator (sqnsim, next to this program) runs on Linux and macOS: build it with cargo build --workspace");
+            ExitCode::from(report::status::BAD_INPUT)
+        }
+    }
 }
 
 fn run_command(cli: &Cli, program: &str, port: &str, sim: Option<&BuiltinSim>) -> ExitCode {
@@ -245,9 +304,9 @@ fn run_command(cli: &Cli, program: &str, port: &str, sim: Option<&BuiltinSim>) -
             env!("CARGO_PKG_VERSION")
         );
     }
-    let mut link = match Tty::open(port, FAST_BAUD) {
-        Ok(t) => t,
-        Err(_) => return report_failure(&Failure::untouched(Error::PortUnavailable), &req),
+    let mut link = match Port::open(port, FAST_BAUD) {
+        Ok(p) => p,
+        Err(e) => return report_failure(&Failure::untouched(e), &req),
     };
     let mut console = Console::new(Stdout, cli.debug);
     let hal = Parts {
@@ -259,6 +318,7 @@ fn run_command(cli: &Cli, program: &str, port: &str, sim: Option<&BuiltinSim>) -
     let mut ws = Box::new(Workspace::new());
     let mut updater = Updater::new(hal, options, &mut ws);
     let result: Result<String, Failure> = match &cli.command {
+        Cmd::ListPorts => Ok(String::new()),
         Cmd::State => updater.state().map(|s| state_line(Some(s))),
         Cmd::Info => updater.info().map(|_| String::new()),
         Cmd::Load { updater: path } => FileImage::open(path, FileRole::Updater)

@@ -1,11 +1,11 @@
 //! sqnsupgrade on a computer: the engine's traits over a serial port, files, the system
-//! clock and Ctrl-C ([`tty::Tty`], [`FileImage`], [`StdClock`], [`CtrlC`]), a console that
+//! clock and Ctrl-C ([`port::Port`], [`FileImage`], [`StdClock`], [`CtrlC`]), a console that
 //! prints what users know, the `sqnsupgrade` command line ([`cli`]; `src/main.rs` only
 //! calls it) and the C API the CPython shim loads ([`capi`]).
 
 pub mod capi;
 pub mod cli;
-pub mod tty;
+pub mod port;
 
 use sqnsupgrade::console::TextOut;
 use sqnsupgrade::error::{Error, FileProblem, FileRole};
@@ -104,32 +104,26 @@ static CANCEL: AtomicBool = AtomicBool::new(false);
 /// [`at_second_ctrl_c`]).
 static SECOND: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
 
-extern "C" fn on_sigint(_: libc::c_int) {
-    if CANCEL.swap(true, Ordering::SeqCst) {
-        // The second Ctrl-C: the user does not want to wait for the safe stop.
-        // Only async-signal-safe calls: write(2) of a prepared text, then _exit(2).
-        if let Some(text) = SECOND.get() {
-            // SAFETY: a valid buffer; write and _exit are async-signal-safe.
-            unsafe { libc::write(2, text.as_ptr().cast(), text.len()) };
-        }
-        // SAFETY: ends the process without running anything else.
-        unsafe { libc::_exit(130) };
-    }
-}
-
 /// Prepares what a second Ctrl-C prints (the first one asks the engine to stop at a safe
 /// point; a second one ends the process at once, the modem's state then unknown).
 pub fn at_second_ctrl_c(text: String) {
     let _ = SECOND.set(text.into_bytes());
 }
 
-/// Makes Ctrl-C ask the engine to stop (instead of killing the process mid-transfer).
+/// Makes Ctrl-C ask the engine to stop (instead of killing the process mid-transfer); a
+/// second Ctrl-C ends the process at once. The handler runs on its own thread (the
+/// `ctrlc` crate), so it may print and exit normally.
 pub fn install_ctrl_c() {
-    let handler: extern "C" fn(libc::c_int) = on_sigint;
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGINT, handler as libc::sighandler_t);
-    }
+    let _ = ctrlc::set_handler(|| {
+        if CANCEL.swap(true, Ordering::SeqCst) {
+            if let Some(text) = SECOND.get() {
+                let mut err = std::io::stderr().lock();
+                let _ = err.write_all(text);
+                let _ = err.flush();
+            }
+            std::process::exit(130);
+        }
+    });
 }
 
 /// True once Ctrl-C was pressed.

@@ -76,6 +76,18 @@ impl Pty {
 
     /// The host's current baud rate (the slave's termios, read on the master).
     pub fn host_baud(&self) -> u32 {
+        // A rate set the Linux way for any value (BOTHER, as the serialport crate sets
+        // every rate) is only in termios2.
+        #[cfg(target_os = "linux")]
+        // SAFETY: termios2 is plain data filled by the ioctl before use.
+        unsafe {
+            let mut t: libc::termios2 = std::mem::zeroed();
+            if libc::ioctl(self.master, libc::TCGETS2, &mut t) == 0
+                && t.c_cflag & libc::CBAUD == libc::BOTHER
+            {
+                return t.c_ospeed;
+            }
+        }
         // SAFETY: termios is plain data filled by tcgetattr before use.
         unsafe {
             let mut t: libc::termios = std::mem::zeroed();

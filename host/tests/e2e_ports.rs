@@ -1,0 +1,149 @@
+//! End to end: which port the CLI uses (`-p/--port`, `SQNSUPGRADE_PORT`, the one Pycom
+//! board, `--port sim`), `list-ports`, and a port another program holds.
+
+mod common;
+use common::*;
+use std::process::{Command, Output};
+
+fn cli_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sqnsupgrade"));
+    c.args(args).env_remove("SQNSUPGRADE_PORT");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run sqnsupgrade")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn short_option_and_environment_variable_choose_the_port() {
+    let sim = Sim::start(&[]);
+    let by_option = cli_env(&["-p", &sim.pty, "state"], &[]);
+    assert_eq!(by_option.status.code(), Some(0), "{}", text(&by_option));
+    assert!(String::from_utf8_lossy(&by_option.stdout).starts_with("2 application mode"));
+    let by_env = cli_env(&["state"], &[("SQNSUPGRADE_PORT", &sim.pty)]);
+    assert_eq!(by_env.status.code(), Some(0), "{}", text(&by_env));
+    let out = String::from_utf8_lossy(&by_env.stdout);
+    assert!(
+        out.contains(&format!("Port {} (from SQNSUPGRADE_PORT)", sim.pty)),
+        "{out}"
+    );
+    assert!(out.contains("2 application mode"), "{out}");
+    // --port wins over the environment.
+    let both = cli_env(
+        &["--port", &sim.pty, "state"],
+        &[("SQNSUPGRADE_PORT", "/dev/does-not-exist")],
+    );
+    assert_eq!(both.status.code(), Some(0), "{}", text(&both));
+    let log = sim.stop();
+    assert_modem_untouched(&log);
+}
+
+#[test]
+fn no_port_and_no_board_is_a_clear_error_that_touches_nothing() {
+    // This machine has no Pycom board on USB: nothing to choose.
+    let dir = temp_dir("noport");
+    let dup = make_dup(&dir, "CATM1-41065.dup", 5000, "CATM1-41065");
+    let o = cli_env(&["run", dup.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("error: no serial port given, and no Pycom board is connected"),
+        "{err}"
+    );
+    assert!(err.contains("--port PORT or SQNSUPGRADE_PORT"), "{err}");
+    assert!(err.contains("modem: not changed"), "{err}");
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("Upgrade completed"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_port_that_does_not_exist() {
+    let o = cli_env(&["-p", "/dev/ttyNOSUCHPORT", "state"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("error: /dev/ttyNOSUCHPORT: there is no such serial port"),
+        "{err}"
+    );
+    assert!(err.contains("sqnsupgrade list-ports"), "{err}");
+}
+
+#[test]
+fn list_ports_runs() {
+    let o = cli_env(&["list-ports"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("Pycom board") || out.contains("No serial ports found"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_built_in_simulator_only_when_asked() {
+    let dir = temp_dir("simport");
+    let dup = make_dup(&dir, "CATM1-41065.dup", 200_000, "CATM1-41065");
+    let o = cli_env(&["--port", "sim", "run", dup.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("Using the built-in modem simulator"), "{out}");
+    assert!(out.contains("Upgrade completed!"), "{out}");
+    assert!(
+        out.contains("Simulator check: the image it received is identical"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_second_program_on_the_port_is_refused_and_the_update_completes() {
+    let dir = temp_dir("busy");
+    let dup = make_dup(&dir, "CATM1-41065.dup", 300_000, "CATM1-41065");
+    let sim = Sim::start(&["--baud-pacing"]);
+    let first = Command::new(env!("CARGO_BIN_EXE_sqnsupgrade"))
+        .args([
+            "--port",
+            &sim.pty,
+            "run",
+            dup.to_str().unwrap(),
+            "--on-the-fly",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while sim.log()["transfers"]
+        .as_array()
+        .is_none_or(|t| t.is_empty())
+    {
+        assert!(std::time::Instant::now() < deadline, "no transfer started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // A second updater (or a terminal using the same lock) during the transfer.
+    let second = cli_env(&["--port", &sim.pty, "state"], &[]);
+    assert_eq!(second.status.code(), Some(2), "{}", text(&second));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("the serial port is in use by another program"),
+        "{err}"
+    );
+    assert!(err.contains("modem: not changed"), "{err}");
+    let out = first.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let log = sim.stop();
+    assert_no_violations(&log);
+    let n = log["transfers"].as_array().unwrap().len();
+    assert_eq!(transfer_bytes(&log, n), std::fs::read(&dup).unwrap());
+    assert_eq!(log["state"], 2);
+}
