@@ -207,7 +207,7 @@ def test_missing_file_and_bad_port(shim, start_sim, tmp_path, capsys):
     dup = make_dup(tmp_path / "CATM1-41065.dup", 1000)
     assert shim.run(str(tmp_path / "no-such-tty"), dup) is False
     out = capsys.readouterr().out
-    assert "error: %s: the serial port cannot be opened" % (tmp_path / "no-such-tty") in out
+    assert "error: %s: there is no such serial port" % (tmp_path / "no-such-tty") in out
     assert "modem: not changed\n" in out
     # A port that cannot be opened is a bad input: nothing was changed.
     assert shim.last_result()["status"] == 2
