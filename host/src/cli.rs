@@ -8,9 +8,9 @@
 //! arguments, opens the port and the files, and prints.
 
 use crate::port::{self, Port, Source, PORT_ENV};
-use crate::{self as host, state_line, CtrlC, FileImage, StdClock, Stdout};
+use crate::progress::HostEvents;
+use crate::{self as host, state_line, CtrlC, FileImage, StdClock};
 use clap::{Parser, Subcommand};
-use sqnsupgrade::console::Console;
 use sqnsupgrade::report::{self, Command, Frontend, Request, UserOptions};
 use sqnsupgrade::updater::FAST_BAUD;
 use sqnsupgrade::{Failure, FileRole, Hal, Parts, Updater, Workspace};
@@ -308,7 +308,7 @@ fn run_command(cli: &Cli, program: &str, port: &str, sim: Option<&BuiltinSim>) -
         Ok(p) => p,
         Err(e) => return report_failure(&Failure::untouched(e), &req),
     };
-    let mut console = Console::new(Stdout, cli.debug);
+    let mut console = HostEvents::stdout(cli.debug);
     let hal = Parts {
         link: &mut link,
         clock: StdClock::default(),

@@ -6,6 +6,7 @@
 pub mod capi;
 pub mod cli;
 pub mod port;
+pub mod progress;
 
 use sqnsupgrade::console::TextOut;
 use sqnsupgrade::error::{Error, FileProblem, FileRole};

@@ -88,9 +88,9 @@ fn big_image_goes_on_the_fly_automatically() {
     assert!(run
         .stdout
         .contains("Firmware file is too big to load via FFF method. Using ON_THE_FLY"));
-    assert!(run
-        .stdout
-        .contains("Sending 5835531 bytes: [########################################] 100%"));
+    // On a pipe: the size, then a line at every 10 %.
+    assert!(run.stdout.contains("Sending the image: 5835531 bytes"));
+    assert!(run.stdout.contains("  100% (5,835,531 of 5,835,531 bytes"));
     let log = sim.stop();
     assert_no_violations(&log);
     assert_eq!(log["transfers"][0]["via"], "AT+SMSTPU=\"ON_THE_FLY\"");
@@ -272,4 +272,53 @@ fn load_updater_into_recovery_mode() {
     assert_eq!(log["transfers"][0]["via"], "AT+STP");
     assert_eq!(transfer_bytes(&log, 1), std::fs::read(&elf).unwrap());
     assert_eq!(log["state"], 1);
+}
+
+#[test]
+fn piped_progress_of_a_paced_6_mb_run_has_a_line_every_10_percent_and_10_seconds() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+    let dir = temp_dir("piped");
+    let dup = make_dup(&dir, "CATM1-38638.dup", 5_996_938, "CATM1-41065");
+    let sim = Sim::start(&["--baud-pacing", "--erase-ms", "0", "--finish-ms", "0"]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sqnsupgrade"))
+        .args(["--port", &sim.pty, "run", s(&dup)])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Each line with the moment it arrived.
+    let mut lines: Vec<(Instant, String)> = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        lines.push((Instant::now(), line.unwrap()));
+    }
+    assert!(child.wait().unwrap().success(), "{lines:?}");
+    let start = lines
+        .iter()
+        .position(|(_, l)| l.starts_with("Sending the image: 5996938 bytes"))
+        .expect("the transfer's first line");
+    let end = lines
+        .iter()
+        .position(|(_, l)| l.starts_with("Sent the image: 5996938 bytes"))
+        .expect("the transfer's last line");
+    let progress: Vec<&(Instant, String)> = lines[start..=end].iter().collect();
+    for tenth in 1..=10 {
+        let p = format!("{:>3}% (", tenth * 10);
+        assert!(
+            progress.iter().any(|(_, l)| l.contains(&p)),
+            "no line at {}%: {progress:?}",
+            tenth * 10
+        );
+    }
+    for pair in progress.windows(2) {
+        let gap = pair[1].0.duration_since(pair[0].0);
+        assert!(
+            gap <= Duration::from_millis(10_500),
+            "{gap:?} between {:?} and {:?}",
+            pair[0].1,
+            pair[1].1
+        );
+    }
+    let log = sim.stop();
+    assert_no_violations(&log);
+    assert_eq!(transfer_bytes(&log, 1), std::fs::read(&dup).unwrap());
 }
