@@ -81,8 +81,10 @@ pub enum FileProblem {
         size: u32,
     },
     /// Larger than 4 GiB: no firmware file is.
+    #[cfg(feature = "std")]
     TooBig,
     /// Not a regular file (a FIFO, a device, a folder): it cannot be read twice or sized.
+    #[cfg(feature = "std")]
     NotRegular,
 }
 
@@ -204,7 +206,9 @@ pub enum Error {
     MicroPythonPrompt,
     /// The serial link went away (USB unplugged, the device vanished).
     LinkGone,
-    /// No serial port could be used (on a computer).
+    /// No serial port could be used (on a computer only: a board's firmware has no such
+    /// error, and no code for it).
+    #[cfg(feature = "std")]
     Port(PortProblem),
     /// After the update the modem did not come back in application mode.
     NotBackInApplication,
@@ -254,6 +258,7 @@ impl Error {
             Error::BadOption(OptionProblem::BothMethods) => Msg::HintBothMethods,
             Error::MicroPythonPrompt => Msg::HintMicropython,
             Error::LinkGone => Msg::HintLinkGone,
+            #[cfg(feature = "std")]
             Error::Port(p) => p.msgs().1,
             Error::NotBackInApplication => Msg::HintNotBack,
             Error::WrongBuild { .. } => Msg::HintWrongBuild,
@@ -269,8 +274,16 @@ impl Error {
                 | Error::BootromNeeded
                 | Error::FffNeedsApplicationMode
                 | Error::BadOption(_)
-                | Error::Port(_)
-        )
+        ) || self.is_port_problem()
+    }
+
+    /// A port that could not be used (computers only).
+    fn is_port_problem(&self) -> bool {
+        #[cfg(feature = "std")]
+        if let Error::Port(_) = self {
+            return true;
+        }
+        false
     }
 }
 
@@ -289,7 +302,9 @@ impl FileProblem {
             FileProblem::DiffNeedsFullImage => Msg::HintFileDiffNeedsFull,
             FileProblem::TooBigForFff { .. } => Msg::HintFileTooBigForFff,
             FileProblem::ShorterThanHeader { .. } => Msg::HintFileShorterThanHeader,
+            #[cfg(feature = "std")]
             FileProblem::TooBig => Msg::HintFileTooBig,
+            #[cfg(feature = "std")]
             FileProblem::NotRegular => Msg::HintFileNotRegular,
         }
     }
@@ -315,7 +330,9 @@ impl FileProblem {
             FileProblem::ShorterThanHeader { announced, size } => {
                 (Msg::FileShorterThanHeader, size, announced)
             }
+            #[cfg(feature = "std")]
             FileProblem::TooBig => (Msg::FileTooBig, 0, 0),
+            #[cfg(feature = "std")]
             FileProblem::NotRegular => (Msg::FileNotRegular, 0, 0),
         };
         msg::write(out, m, &[Arg::Num(a), Arg::Num(b)]);
@@ -323,13 +340,6 @@ impl FileProblem {
 }
 
 impl PortProblem {
-    /// The error and hint sentences (a board's firmware, which never has these problems,
-    /// keeps one pair).
-    #[cfg(not(feature = "std"))]
-    fn msgs(self) -> (Msg, Msg) {
-        (Msg::ErrPort, Msg::HintPort)
-    }
-
     /// The error and hint sentences.
     #[cfg(feature = "std")]
     fn msgs(self) -> (Msg, Msg) {
@@ -396,6 +406,7 @@ impl Error {
             Error::BadOption(OptionProblem::BothMethods) => (Msg::ErrBothMethods, num(0), num(0)),
             Error::MicroPythonPrompt => (Msg::ErrMicropython, num(0), num(0)),
             Error::LinkGone => (Msg::ErrLinkGone, num(0), num(0)),
+            #[cfg(feature = "std")]
             Error::Port(p) => (p.msgs().0, num(0), num(0)),
             Error::NotBackInApplication => (Msg::ErrNotBack, num(0), num(0)),
             Error::WrongBuild { expected, got } => (Msg::ErrWrongBuild, num(got), num(expected)),

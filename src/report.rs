@@ -236,7 +236,9 @@ pub enum NextStep<'a> {
     },
     /// Check the modem's state.
     State,
-    /// The same command again, on a port the user picks from the list printed above.
+    /// The same command again, on a port the user picks from the list printed above
+    /// (computers only).
+    #[cfg(feature = "std")]
     ChoosePort,
 }
 
@@ -349,6 +351,7 @@ pub fn write_error(f: &Failure, req: &Request<'_>, out: &mut dyn Sink) {
             out.put(": ");
         }
     }
+    #[cfg(feature = "std")]
     if matches!(f.error, Error::Port(_)) {
         if let Some(port) = req.port {
             out.put_bytes(port);
@@ -594,14 +597,20 @@ impl PyArgs<'_> {
 /// the first argument, on the board `port=` (when one was given) comes last.
 fn write_python(step: NextStep<'_>, req: &Request<'_>, out: &mut dyn Sink) {
     let board = req.frontend == Frontend::MicroPython;
-    // Only a computer lists ports (a board's firmware leaves this out).
-    let choose_port = cfg!(feature = "std") && step == NextStep::ChoosePort;
+    // Only a computer lists ports (a board's firmware has no such step).
+    #[cfg(feature = "std")]
+    let (choose_port, step) = match step {
+        NextStep::ChoosePort => (true, NextStep::Same),
+        other => (false, other),
+    };
+    #[cfg(not(feature = "std"))]
+    let choose_port = false;
     let (name, files) = match step {
+        #[cfg(feature = "std")]
+        NextStep::ChoosePort => ("", None), // made Same above
         NextStep::State => ("state", None),
-        NextStep::Same | NextStep::ChoosePort if req.command != Command::Run => {
-            (req.command.name(), None)
-        }
-        NextStep::Same | NextStep::ChoosePort => (
+        NextStep::Same if req.command != Command::Run => (req.command.name(), None),
+        NextStep::Same => (
             "run",
             Some((
                 given(req.firmware),
@@ -626,7 +635,7 @@ fn write_python(step: NextStep<'_>, req: &Request<'_>, out: &mut dyn Sink) {
     } else if choose_port && !board {
         args.file("", Arg::Placeholder(Msg::NextPort));
     }
-    if matches!(step, NextStep::Same | NextStep::ChoosePort) && req.command == Command::Load {
+    if step == NextStep::Same && req.command == Command::Load {
         args.text("", req.updater.unwrap_or(b""));
     }
     if let Some((firmware, updater, bootrom, defaults)) = files {
