@@ -86,6 +86,12 @@ pub enum FileProblem {
     /// Not a regular file (a FIFO, a device, a folder): it cannot be read twice or sized.
     #[cfg(feature = "std")]
     NotRegular,
+    /// A firmware package (zip) without a `.dup` image.
+    #[cfg(feature = "std")]
+    NoImageInPackage,
+    /// A zip that cannot be read.
+    #[cfg(feature = "std")]
+    BadPackage,
 }
 
 /// An option the user gave that cannot work.
@@ -306,6 +312,10 @@ impl FileProblem {
             FileProblem::TooBig => Msg::HintFileTooBig,
             #[cfg(feature = "std")]
             FileProblem::NotRegular => Msg::HintFileNotRegular,
+            #[cfg(feature = "std")]
+            FileProblem::NoImageInPackage => Msg::HintFileNoImageInPackage,
+            #[cfg(feature = "std")]
+            FileProblem::BadPackage => Msg::HintFileBadPackage,
         }
     }
 }
@@ -334,6 +344,10 @@ impl FileProblem {
             FileProblem::TooBig => (Msg::FileTooBig, 0, 0),
             #[cfg(feature = "std")]
             FileProblem::NotRegular => (Msg::FileNotRegular, 0, 0),
+            #[cfg(feature = "std")]
+            FileProblem::NoImageInPackage => (Msg::FileNoImageInPackage, 0, 0),
+            #[cfg(feature = "std")]
+            FileProblem::BadPackage => (Msg::FileBadPackage, 0, 0),
         };
         msg::write(out, m, &[Arg::Num(a), Arg::Num(b)]);
     }

@@ -15,6 +15,7 @@
 //! - [`stp`]: STP frames and the host-side session (the wire, binary part);
 //! - [`at`]: the AT channel (the wire, text part);
 //! - [`image`]: the files and their checks;
+//! - `package` (computers): which files of the vendor's zip an update uses;
 //! - [`version`]: parsing versions, IMEI and upgdiff names;
 //! - [`state`]: the modem's boot modes;
 //! - [`updater`]: the procedures;
@@ -33,6 +34,8 @@ pub mod error;
 pub mod hal;
 pub mod image;
 pub mod msg;
+#[cfg(feature = "std")]
+pub mod package;
 pub mod report;
 pub mod state;
 pub mod stp;

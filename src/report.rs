@@ -35,6 +35,9 @@ pub enum Command {
     Load,
     /// Prepare the modem for the USB method (the board's `uart()`).
     Uart,
+    /// What `run` would do, without changing the modem (computers).
+    #[cfg(feature = "std")]
+    Check,
 }
 
 impl Command {
@@ -46,6 +49,8 @@ impl Command {
             Command::State => "state",
             Command::Load => "load",
             Command::Uart => "uart",
+            #[cfg(feature = "std")]
+            Command::Check => "check",
         }
     }
 }
@@ -957,5 +962,141 @@ mod tests {
              modem: not changed\n\
              next: sqnsupgrade --port /dev/ttyUSB0 run CATM1-41065.dup\n"
         );
+    }
+}
+
+/// A value of the result record.
+#[cfg(feature = "std")]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    /// true / false.
+    Bool(bool),
+    /// A whole number.
+    Int(i64),
+    /// Seconds.
+    Float(f64),
+    /// Text.
+    Text(std::string::String),
+    /// Not known (None, null).
+    Null,
+}
+
+#[cfg(feature = "std")]
+impl Record {
+    /// The record's keys and values, in order: the one definition behind `last_result()`
+    /// on a computer and `--json` (the board's module builds the same keys from the same
+    /// record). `failure` adds the four lines.
+    pub fn fields(
+        &self,
+        failure: Option<(&Failure, &Request<'_>)>,
+    ) -> std::vec::Vec<(&'static str, Field)> {
+        use std::string::{String, ToString};
+        let opt_num = |n: Option<u32>| n.map_or(Field::Null, |n| Field::Int(i64::from(n)));
+        let state = |s: Option<State>| s.map_or(Field::Null, |s| Field::Int(i64::from(s.number())));
+        let text = |b: &[u8]| Field::Text(String::from_utf8_lossy(b).into_owned());
+        let (mut error, mut hint, mut modem, mut next) =
+            (String::new(), String::new(), String::new(), String::new());
+        if let Some((f, req)) = failure {
+            write_error(f, req, &mut error);
+            write_hint(f, &mut hint);
+            write_modem(f, &mut modem);
+            write_next(next_step(f, req), req, &mut next);
+        }
+        std::vec![
+            ("ok", Field::Bool(self.ok())),
+            ("status", Field::Int(i64::from(self.status))),
+            (
+                "command",
+                self.command
+                    .map_or(Field::Null, |c| Field::Text(c.name().to_string())),
+            ),
+            ("state_before", state(self.state_before)),
+            ("state_after", state(self.state_after)),
+            ("modem_changed", Field::Bool(self.modem_changed)),
+            (
+                "method",
+                match self.method_name() {
+                    "" => Field::Null,
+                    m => Field::Text(m.to_string()),
+                },
+            ),
+            ("build_before", opt_num(self.build_before)),
+            ("build_after", opt_num(self.build_after)),
+            ("firmware", text(&self.firmware)),
+            ("imei", text(&self.imei)),
+            ("bytes", Field::Int(i64::from(self.bytes))),
+            ("seconds", Field::Float(f64::from(self.millis) / 1000.0)),
+            ("error", Field::Text(error)),
+            ("hint", Field::Text(hint)),
+            ("modem", Field::Text(modem)),
+            ("next", Field::Text(next)),
+        ]
+    }
+}
+
+/// `fields` as one JSON object (`--json`).
+#[cfg(feature = "std")]
+pub fn to_json(fields: &[(&str, Field)]) -> std::string::String {
+    use std::string::String;
+    fn string(s: &str, out: &mut String) {
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20 => out.push_str(&std::format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    let mut out = String::from("{");
+    for (i, (key, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        string(key, &mut out);
+        out.push_str(": ");
+        match value {
+            Field::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Field::Int(n) => out.push_str(&std::format!("{n}")),
+            Field::Float(x) => out.push_str(&std::format!("{x:.3}")),
+            Field::Text(t) => string(t, &mut out),
+            Field::Null => out.push_str("null"),
+        }
+    }
+    out.push('}');
+    out
+}
+
+/// What a plan does, in a sentence (`check`).
+#[cfg(feature = "std")]
+pub fn plan_msg(plan: crate::updater::Plan) -> Msg {
+    use crate::updater::Plan;
+    match plan {
+        Plan::Normal(Method::Fff) => Msg::PlanFff,
+        Plan::Normal(Method::OnTheFly) => Msg::PlanOnTheFly,
+        Plan::MTools => Msg::PlanMtools,
+        Plan::Resume => Msg::PlanResume,
+        Plan::Recovery => Msg::PlanRecovery,
+        Plan::Bootrom => Msg::PlanBootrom,
+    }
+}
+
+/// The plan's name in `--json` (`FFF`, `ON_THE_FLY`, `mtools`, `resume`, `recovery`,
+/// `bootrom`).
+#[cfg(feature = "std")]
+pub fn plan_name(plan: crate::updater::Plan) -> &'static str {
+    use crate::updater::Plan;
+    match plan {
+        Plan::Normal(Method::Fff) => "FFF",
+        Plan::Normal(Method::OnTheFly) => "ON_THE_FLY",
+        Plan::MTools => "mtools",
+        Plan::Resume => "resume",
+        Plan::Recovery => "recovery",
+        Plan::Bootrom => "bootrom",
     }
 }

@@ -203,6 +203,21 @@ pub enum Plan {
     Bootrom,
 }
 
+/// What [`Updater::check`] found: what `run` would do, decided without changing the modem.
+#[derive(Debug, Clone)]
+pub struct Survey {
+    /// What the checks found out about the image.
+    pub check: image::FirmwareCheck,
+    /// The image's size.
+    pub size: u32,
+    /// The modem's state.
+    pub state: State,
+    /// Its versions (application mode).
+    pub versions: Versions,
+    /// What `run` would do.
+    pub plan: Plan,
+}
+
 /// The memory one call of the engine works in: the STP block buffer, the AT reply and a
 /// line of text for messages. On the board it is static (nothing on the stack, nothing
 /// on the heap); on a computer it may be boxed.
@@ -635,9 +650,9 @@ impl<'w, H: Hal> Updater<'w, H> {
         let started = self.started;
         self.stage(Stage::CheckFiles);
         let mut fw = open_checked(firmware, FileRole::Firmware)?;
-        let name = fw.name();
-        let check = image::check_firmware(fw.head(), fw.size(), name, self.opts.allow_truncated)
-            .map_err(Failure::untouched)?;
+        let check =
+            image::check_firmware(fw.head(), fw.size(), fw.name(), self.opts.allow_truncated)
+                .map_err(Failure::untouched)?;
         let mut up = match updater {
             Some(u) => Some(open_checked(u, FileRole::Updater)?),
             None => None,
@@ -653,6 +668,57 @@ impl<'w, H: Hal> Updater<'w, H> {
         result
     }
 
+    /// The modem's state and, in application mode, its versions: read-only and quiet,
+    /// what a caller needs to pick files (from a firmware package) before [`Updater::run`].
+    pub fn identify(&mut self) -> Result<(State, Versions), Failure> {
+        self.begin();
+        let state = match self.detect() {
+            Ok(Some(state)) => state,
+            Ok(None) => return Err(self.fail(Error::NoResponse)),
+            Err(e) => return Err(self.fail(e)),
+        };
+        let mut versions = Versions::default();
+        if state == State::Application {
+            self.versions(&mut versions, false, false)
+                .map_err(|e| self.fail(e))?;
+        }
+        Ok((state, versions))
+    }
+
+    /// What `run` would do with these files on this modem: the same file checks, the
+    /// same read-only detection and the same decision ([`Updater::survey`]), and nothing
+    /// that changes the modem (a dry run).
+    pub fn check<I: ImageSource + ?Sized>(
+        &mut self,
+        firmware: &mut I,
+        updater: Option<&mut I>,
+        bootrom: Option<&mut I>,
+    ) -> Result<Survey, Failure> {
+        self.begin();
+        self.stage(Stage::CheckFiles);
+        let fw = open_checked(firmware, FileRole::Firmware)?;
+        let check =
+            image::check_firmware(fw.head(), fw.size(), fw.name(), self.opts.allow_truncated)
+                .map_err(Failure::untouched)?;
+        let have_updater = match updater {
+            Some(u) => open_checked(u, FileRole::Updater).map(|_| true)?,
+            None => false,
+        };
+        let have_bootrom = match bootrom {
+            Some(b) => open_checked(b, FileRole::Bootrom).map(|_| true)?,
+            None => false,
+        };
+        let size = fw.size();
+        let (state, versions, plan) = self.survey(check, size, have_updater, have_bootrom)?;
+        Ok(Survey {
+            check,
+            size,
+            state,
+            versions,
+            plan,
+        })
+    }
+
     #[inline(never)]
     fn run_checked<I: ImageSource + ?Sized>(
         &mut self,
@@ -661,40 +727,7 @@ impl<'w, H: Hal> Updater<'w, H> {
         up: Option<&mut Headed<'_, I>>,
         br: Option<&mut Headed<'_, I>>,
     ) -> Result<Outcome, Failure> {
-        let kind = check.kind;
-        if check.length_mismatch {
-            self.say(Msg::SayLengthWarning);
-        }
-        let size = fw.size();
-        let input = |problem| Error::File {
-            role: FileRole::Firmware,
-            problem,
-        };
-        if matches!(kind, FirmwareKind::Diff { .. }) && up.is_some() {
-            return Err(self.fail(input(FileProblem::DiffWithUpdater)));
-        }
-        if self.opts.method == MethodChoice::Fff && size > FFF_LIMIT {
-            return Err(self.fail(input(FileProblem::TooBigForFff { size })));
-        }
-        if size > FFF_LIMIT && self.opts.method == MethodChoice::Auto {
-            self.say(Msg::SayTooBigForFff);
-        }
-        self.say(Msg::SayWakeup);
-        let state = match self.detect() {
-            Ok(Some(state)) => state,
-            Ok(None) => return Err(self.fail(Error::NoResponse)),
-            Err(e) => return Err(self.fail(e)),
-        };
-        self.state_before = Some(state);
-        let mut before = Versions::default();
-        if state == State::Application {
-            self.versions(&mut before, true, false)
-                .map_err(|e| self.fail(e))?;
-            self.build_before = before.software_build;
-        }
-        let plan = self
-            .plan(state, kind, size, &before, up.is_some(), br.is_some())
-            .map_err(|e| self.fail(e))?;
+        let (state, before, plan) = self.survey(check, fw.size(), up.is_some(), br.is_some())?;
         let method = match plan {
             Plan::Normal(m) => m,
             _ => Method::OnTheFly,
@@ -714,6 +747,50 @@ impl<'w, H: Hal> Updater<'w, H> {
             bytes_sent: self.sent,
             elapsed_ms: 0,
         })
+    }
+
+    /// Everything `run` decides before it changes the modem: the rules on the files that
+    /// need no modem (an upgdiff is never combined with updater.elf, FFF takes at most
+    /// 4 MiB), the warnings, the modem's state and versions (read-only), and the plan.
+    #[inline(never)]
+    fn survey(
+        &mut self,
+        check: image::FirmwareCheck,
+        size: u32,
+        have_updater: bool,
+        have_bootrom: bool,
+    ) -> Result<(State, Versions, Plan), Failure> {
+        file_rules(check, size, have_updater, &self.opts).map_err(|e| self.fail(e))?;
+        if check.length_mismatch {
+            self.say(Msg::SayLengthWarning);
+        }
+        if size > FFF_LIMIT && self.opts.method == MethodChoice::Auto {
+            self.say(Msg::SayTooBigForFff);
+        }
+        self.say(Msg::SayWakeup);
+        let state = match self.detect() {
+            Ok(Some(state)) => state,
+            Ok(None) => return Err(self.fail(Error::NoResponse)),
+            Err(e) => return Err(self.fail(e)),
+        };
+        self.state_before = Some(state);
+        let mut versions = Versions::default();
+        if state == State::Application {
+            self.versions(&mut versions, true, false)
+                .map_err(|e| self.fail(e))?;
+            self.build_before = versions.software_build;
+        }
+        let plan = self
+            .plan(
+                state,
+                check.kind,
+                size,
+                &versions,
+                have_updater,
+                have_bootrom,
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok((state, versions, plan))
     }
 
     /// Decides the flow from the state and the files. Sends nothing that changes the modem.
@@ -1232,6 +1309,49 @@ impl<'w, H: Hal> Updater<'w, H> {
         step.map_err(|e| self.fail(e))?;
         Ok(self.state.unwrap_or(state))
     }
+}
+
+/// The rules on the files that need no modem: an upgdiff is never combined with
+/// updater.elf, FFF takes at most 4 MiB.
+fn file_rules(
+    check: image::FirmwareCheck,
+    size: u32,
+    have_updater: bool,
+    opts: &Options,
+) -> Result<(), Error> {
+    let input = |problem| Error::File {
+        role: FileRole::Firmware,
+        problem,
+    };
+    if matches!(check.kind, FirmwareKind::Diff { .. }) && have_updater {
+        return Err(input(FileProblem::DiffWithUpdater));
+    }
+    if opts.method == MethodChoice::Fff && size > FFF_LIMIT {
+        return Err(input(FileProblem::TooBigForFff { size }));
+    }
+    Ok(())
+}
+
+/// Every check `run` makes on its files before it asks the modem anything (for `check`
+/// without a modem): each file's own checks and the rules between them.
+pub fn check_files<I: ImageSource + ?Sized>(
+    firmware: &mut I,
+    updater: Option<&mut I>,
+    bootrom: Option<&mut I>,
+    opts: &Options,
+) -> Result<image::FirmwareCheck, Failure> {
+    let fw = open_checked(firmware, FileRole::Firmware)?;
+    let check = image::check_firmware(fw.head(), fw.size(), fw.name(), opts.allow_truncated)
+        .map_err(Failure::untouched)?;
+    let have_updater = match updater {
+        Some(u) => open_checked(u, FileRole::Updater).map(|_| true)?,
+        None => false,
+    };
+    if let Some(b) = bootrom {
+        open_checked(b, FileRole::Bootrom)?;
+    }
+    file_rules(check, fw.size(), have_updater, opts).map_err(Failure::untouched)?;
+    Ok(check)
 }
 
 fn open_checked<I: ImageSource + ?Sized>(

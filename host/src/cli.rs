@@ -1,19 +1,23 @@
 //! The `sqnsupgrade` command line (also what `pip install` puts on the PATH): update the
 //! Sequans SQN3330 modem of a Pycom GPy, FiPy or G01 from a computer (the board in mirror
 //! mode, or any serial port that reaches the modem), or try it against the built-in modem
-//! simulator when no `--port` is given.
+//! simulator (`--port sim`).
 //!
 //! Everything it says about a failure (the four lines, the exit status, the command that
-//! continues) comes from the engine's report (`sqnsupgrade::report`); this module parses the
-//! arguments, opens the port and the files, and prints.
+//! continues) comes from the engine's report (`sqnsupgrade::report`), and which files of a
+//! package to use from `sqnsupgrade::package`; this module parses the arguments, finds and
+//! opens the port and the files, and prints.
 
+use crate::package::{self as zip_package, Package};
 use crate::port::{self, Port, Source, PORT_ENV};
 use crate::progress::HostEvents;
-use crate::{self as host, state_line, CtrlC, FileImage, StdClock};
-use clap::{Parser, Subcommand};
-use sqnsupgrade::report::{self, Command, Frontend, Request, UserOptions};
-use sqnsupgrade::updater::FAST_BAUD;
-use sqnsupgrade::{Failure, FileRole, Hal, Parts, Updater, Workspace};
+use crate::{self as host, state_line, AnyImage, CtrlC, FileImage, StdClock, Terminal};
+use clap::{Args, Parser, Subcommand};
+use sqnsupgrade::error::PortProblem;
+use sqnsupgrade::image::FirmwareKind;
+use sqnsupgrade::report::{self, Command, Field, Frontend, Record, Request, UserOptions};
+use sqnsupgrade::updater::{check_files, Survey, FAST_BAUD};
+use sqnsupgrade::{Error, Failure, FileRole, Hal, ImageSource, Parts, State, Updater, Workspace};
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -41,8 +45,40 @@ struct Cli {
     /// Seconds to wait for each STP reply before resending (at least 1).
     #[arg(long, global = true, default_value_t = 90, value_name = "SECS")]
     reply_timeout: u32,
+    /// Print one JSON object with the result record on standard output (everything else
+    /// goes to standard error): for run, check, info and state.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Cmd,
+}
+
+/// The files and options of an update (`run`, `check`).
+#[derive(Args)]
+struct Update {
+    /// The firmware image (.dup: a full image or an upgdiff), or the vendor's package
+    /// (.zip): the file is then chosen from the modem's state and build.
+    file: String,
+    /// updater.elf, needed when the modem is in recovery mode (from a package: taken
+    /// from it when needed).
+    #[arg(long, value_name = "ELF")]
+    updater: Option<String>,
+    /// The bootrom package, needed for recovery on bootloader 33080.
+    #[arg(long, value_name = "FILE")]
+    bootrom: Option<String>,
+    /// Store the image first, then flash it (files up to 4 MiB).
+    #[arg(long)]
+    fff: bool,
+    /// Flash while streaming (the only way for files over 4 MiB).
+    #[arg(long)]
+    on_the_fly: bool,
+    /// STP block size in bytes (16 to 8176), or "max" for the session's max transfer − 16.
+    #[arg(long, value_name = "N|max", default_value = "2016")]
+    block_size: String,
+    /// Flash a .dup even when it is shorter than its header announces (normally refused:
+    /// such a file is almost always an interrupted copy).
+    #[arg(long)]
+    allow_truncated: bool,
 }
 
 #[derive(Subcommand)]
@@ -51,32 +87,19 @@ enum Cmd {
     Info,
     /// Print the modem's state number and name.
     State,
-    /// Update the modem with FILE (a .dup: full image or upgdiff).
+    /// Update the modem with FILE (a .dup, or the vendor's .zip package).
     Run {
-        /// The firmware image (.dup).
-        file: String,
-        /// updater.elf, needed when the modem is in recovery mode.
-        #[arg(long, value_name = "ELF")]
-        updater: Option<String>,
-        /// The bootrom package, needed for recovery on bootloader 33080.
-        #[arg(long, value_name = "FILE")]
-        bootrom: Option<String>,
-        /// Store the image first, then flash it (files up to 4 MiB).
-        #[arg(long)]
-        fff: bool,
-        /// Flash while streaming (the only way for files over 4 MiB).
-        #[arg(long)]
-        on_the_fly: bool,
-        /// STP block size in bytes (16 to 8176), or "max" for the session's max transfer − 16.
-        #[arg(long, value_name = "N|max", default_value = "2016")]
-        block_size: String,
+        #[command(flatten)]
+        update: Update,
         /// The modem is in upgrade mode after an interrupted update: send the image again.
         #[arg(long)]
         resume: bool,
-        /// Flash a .dup even when it is shorter than its header announces (normally refused:
-        /// such a file is almost always an interrupted copy).
-        #[arg(long)]
-        allow_truncated: bool,
+    },
+    /// What `run` would do: every file check and, with a modem, its state and the plan;
+    /// nothing that changes the modem is sent.
+    Check {
+        #[command(flatten)]
+        update: Update,
     },
     /// Load updater.elf into a modem in recovery mode (it goes to mTools mode).
     Load {
@@ -87,7 +110,7 @@ enum Cmd {
     ListPorts,
 }
 
-/// The built-in simulator, started when no port is given.
+/// The built-in simulator (`--port sim`).
 struct BuiltinSim {
     child: Child,
     pty: String,
@@ -131,14 +154,13 @@ impl BuiltinSim {
         let _ = self.child.wait();
     }
 
-    /// Compares the last image the simulator received with `path`.
-    fn verify(&self, path: &str) -> Option<bool> {
+    /// Compares the last image the simulator received with `expected`.
+    fn verify(&self, expected: &[u8]) -> Option<bool> {
         let log = std::fs::read_to_string(format!("{}/log.json", self.record)).ok()?;
         let v: serde_json::Value = serde_json::from_str(&log).ok()?;
         let last = v["transfers"].as_array()?.last()?;
         let got = std::fs::read(last["file"].as_str()?).ok()?;
-        let want = std::fs::read(path).ok()?;
-        Some(got == want && v["violations"].as_array().is_some_and(|a| a.is_empty()))
+        Some(got == expected && v["violations"].as_array().is_some_and(|a| a.is_empty()))
     }
 }
 
@@ -146,10 +168,10 @@ impl BuiltinSim {
 fn request<'a>(cli: &'a Cli, program: &'a str) -> Request<'a> {
     let command = match &cli.command {
         Cmd::Info => Command::Info,
-        Cmd::State => Command::State,
+        Cmd::State | Cmd::ListPorts => Command::State,
         Cmd::Run { .. } => Command::Run,
+        Cmd::Check { .. } => Command::Check,
         Cmd::Load { .. } => Command::Load,
-        Cmd::ListPorts => Command::State,
     };
     let mut req = Request {
         program: program.as_bytes(),
@@ -161,42 +183,68 @@ fn request<'a>(cli: &'a Cli, program: &'a str) -> Request<'a> {
         },
         ..Request::new(command, Frontend::Shell)
     };
-    match &cli.command {
-        Cmd::Run {
-            file,
-            updater,
-            bootrom,
-            fff,
-            on_the_fly,
-            block_size,
-            resume,
-            allow_truncated,
-        } => {
-            req.firmware = Some(file.as_bytes());
-            req.updater = updater.as_deref().map(str::as_bytes);
-            req.bootrom = bootrom.as_deref().map(str::as_bytes);
-            req.options.fff = *fff;
-            req.options.on_the_fly = *on_the_fly;
-            req.options.block_size = if block_size == "max" {
-                None
-            } else {
-                // Not a number: 0, which the engine refuses with the range.
-                Some(block_size.parse().unwrap_or(0))
-            };
+    let update = match &cli.command {
+        Cmd::Run { update, resume } => {
             req.options.resume = *resume;
-            req.options.allow_truncated = *allow_truncated;
+            Some(update)
         }
-        Cmd::Load { updater } => req.updater = Some(updater.as_bytes()),
-        Cmd::Info | Cmd::State | Cmd::ListPorts => {}
+        Cmd::Check { update } => Some(update),
+        Cmd::Load { updater } => {
+            req.updater = Some(updater.as_bytes());
+            None
+        }
+        Cmd::Info | Cmd::State | Cmd::ListPorts => None,
+    };
+    if let Some(u) = update {
+        req.firmware = Some(u.file.as_bytes());
+        req.updater = u.updater.as_deref().map(str::as_bytes);
+        req.bootrom = u.bootrom.as_deref().map(str::as_bytes);
+        req.options.fff = u.fff;
+        req.options.on_the_fly = u.on_the_fly;
+        req.options.block_size = if u.block_size == "max" {
+            None
+        } else {
+            // Not a number: 0, which the engine refuses with the range.
+            Some(u.block_size.parse().unwrap_or(0))
+        };
+        req.options.allow_truncated = u.allow_truncated;
     }
     req
 }
 
-/// Prints the four failure lines and returns the exit status.
-fn report_failure(f: &Failure, req: &Request<'_>) -> ExitCode {
+/// Where the human output goes: standard output, or standard error with `--json`.
+struct Say {
+    out: Terminal,
+}
+
+impl Say {
+    fn line(&self, text: &str) {
+        let mut out = self.out;
+        sqnsupgrade::console::TextOut::text(&mut out, text.as_bytes());
+        sqnsupgrade::console::TextOut::text(&mut out, b"\n");
+    }
+}
+
+/// How a command ended, for the exit status, the summary and `--json`.
+enum Ended {
+    /// Success: the record, the summary line, the extra JSON fields.
+    Ok(Record, String, Vec<(&'static str, Field)>),
+    /// A failure.
+    Failed(Failure),
+    /// The built-in simulator did not receive the file (a broken build, not a modem).
+    SimulatorMismatch(String),
+}
+
+/// Prints the failure lines (and the JSON record) and returns the exit status.
+fn report_failure(f: &Failure, req: &Request<'_>, json: bool) -> ExitCode {
     let mut lines = String::new();
     report::write_failure(f, req, &mut lines);
     eprint!("{lines}");
+    if json {
+        let command = req.command;
+        let record = Record::from_failure(command, f);
+        println!("{}", report::to_json(&record.fields(Some((f, req)))));
+    }
     ExitCode::from(report::failure_status(f))
 }
 
@@ -218,8 +266,11 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     if matches!(cli.command, Cmd::ListPorts) {
         return list_ports();
     }
+    let say = Say {
+        out: Terminal { stderr: cli.json },
+    };
     if cli.port.as_deref() == Some("sim") {
-        return with_simulator(&cli, &program);
+        return with_simulator(&cli, &program, &say);
     }
     let environment = std::env::var(PORT_ENV).ok();
     let found = if cli.port.is_none() && environment.as_deref().is_none_or(str::is_empty) {
@@ -229,6 +280,10 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     let (name, source) = match port::choose(cli.port.as_deref(), environment.as_deref(), &found) {
         Ok(chosen) => chosen,
+        // `check` without a modem still checks the files.
+        Err(Error::Port(PortProblem::NoneFound)) if matches!(cli.command, Cmd::Check { .. }) => {
+            return run_command(&cli, &program, None, None, &say);
+        }
         Err(e) => {
             let req = request(&cli, &program);
             if !found.is_empty() {
@@ -237,15 +292,15 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
                     eprintln!("  {}", f.line());
                 }
             }
-            return report_failure(&Failure::untouched(e), &req);
+            return report_failure(&Failure::untouched(e), &req, cli.json);
         }
     };
     match source {
         Source::Option => {}
-        Source::Environment => println!("Port {name} (from {PORT_ENV})"),
-        Source::Detected(board) => println!("Port {name} ({board})"),
+        Source::Environment => say.line(&format!("Port {name} (from {PORT_ENV})")),
+        Source::Detected(board) => say.line(&format!("Port {name} ({board})")),
     }
-    run_command(&cli, &program, &name, None)
+    run_command(&cli, &program, Some(&name), None, &say)
 }
 
 /// `list-ports`: every serial port, Pycom boards marked.
@@ -267,15 +322,15 @@ fn list_ports() -> ExitCode {
 }
 
 /// `--port sim`: the built-in simulator (Linux and macOS).
-fn with_simulator(cli: &Cli, program: &str) -> ExitCode {
+fn with_simulator(cli: &Cli, program: &str, say: &Say) -> ExitCode {
     match BuiltinSim::start() {
         Ok(sim) => {
-            println!(
+            say.line(&format!(
                 "Using the built-in modem simulator on {} (its record: {})",
                 sim.pty, sim.record
-            );
+            ));
             let pty = sim.pty.clone();
-            let code = run_command(cli, program, &pty, Some(&sim));
+            let code = run_command(cli, program, Some(&pty), Some(&sim), say);
             sim.stop();
             code
         }
@@ -287,7 +342,113 @@ fn with_simulator(cli: &Cli, program: &str) -> ExitCode {
     }
 }
 
-fn run_command(cli: &Cli, program: &str, port: &str, sim: Option<&BuiltinSim>) -> ExitCode {
+/// The files of an update: opened from disk, or chosen from a package once the modem's
+/// state is known.
+struct Files {
+    firmware: AnyImage,
+    updater: Option<AnyImage>,
+    bootrom: Option<AnyImage>,
+}
+
+fn open_file(path: &str, role: FileRole) -> Result<AnyImage, Failure> {
+    FileImage::open(path, role)
+        .map(AnyImage::File)
+        .map_err(Failure::untouched)
+}
+
+/// The files of `update`; a package's are chosen for a modem in `state` with `versions`
+/// (and what was chosen is said).
+fn files_for(
+    update: &Update,
+    modem: Option<(State, &sqnsupgrade::version::Versions)>,
+    say: &mut dyn FnMut(&str),
+) -> Result<Vec<Files>, Failure> {
+    let updater = update
+        .updater
+        .as_deref()
+        .map(|p| open_file(p, FileRole::Updater))
+        .transpose()?;
+    let bootrom = || {
+        update
+            .bootrom
+            .as_deref()
+            .map(|p| open_file(p, FileRole::Bootrom))
+            .transpose()
+    };
+    if !zip_package::is_package(&update.file) {
+        return Ok(vec![Files {
+            firmware: open_file(&update.file, FileRole::Firmware)?,
+            updater,
+            bootrom: bootrom()?,
+        }]);
+    }
+    let mut pkg = Package::open(&update.file).map_err(Failure::untouched)?;
+    let names: Vec<Vec<u8>> = pkg.names().iter().map(|n| n.to_vec()).collect();
+    let names: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
+    let mem = |pkg: &mut Package, i: usize| -> Result<AnyImage, Failure> {
+        Ok(AnyImage::Mem {
+            data: pkg.read(i).map_err(Failure::untouched)?,
+            pos: 0,
+            name: pkg.base_name(i),
+        })
+    };
+    let Some((state, versions)) = modem else {
+        // No modem to choose for: every image of the package is checked.
+        let mut all = Vec::new();
+        for (i, n) in names.iter().enumerate() {
+            if let sqnsupgrade::package::Member::Full | sqnsupgrade::package::Member::Diff { .. } =
+                sqnsupgrade::package::member(n)
+            {
+                all.push(Files {
+                    firmware: mem(&mut pkg, i)?,
+                    updater: None,
+                    bootrom: None,
+                });
+            }
+        }
+        if let Some(u) = names
+            .iter()
+            .position(|n| sqnsupgrade::package::member(n) == sqnsupgrade::package::Member::Updater)
+        {
+            if let Some(first) = all.first_mut() {
+                first.updater = Some(mem(&mut pkg, u)?);
+            }
+        }
+        if all.is_empty() {
+            return Err(Failure::untouched(Error::File {
+                role: FileRole::Firmware,
+                problem: sqnsupgrade::FileProblem::NoImageInPackage,
+            }));
+        }
+        return Ok(all);
+    };
+    let choice =
+        sqnsupgrade::package::choose(&names, state, versions).map_err(Failure::untouched)?;
+    let mut text = String::new();
+    sqnsupgrade::package::write_choice(&choice, &names, &mut text);
+    for line in text.lines() {
+        say(line);
+    }
+    let firmware = mem(&mut pkg, choice.firmware)?;
+    let updater = match (updater, choice.updater) {
+        (Some(given), _) => Some(given),
+        (None, Some(i)) => Some(mem(&mut pkg, i)?),
+        (None, None) => None,
+    };
+    Ok(vec![Files {
+        firmware,
+        updater,
+        bootrom: bootrom()?,
+    }])
+}
+
+fn run_command(
+    cli: &Cli,
+    program: &str,
+    port: Option<&str>,
+    sim: Option<&BuiltinSim>,
+    say: &Say,
+) -> ExitCode {
     let req = request(cli, program);
     // A second Ctrl-C ends the process at once: the failure lines for a modem in an
     // unknown state are ready before anything starts.
@@ -296,19 +457,30 @@ fn run_command(cli: &Cli, program: &str, port: &str, sim: Option<&BuiltinSim>) -
     host::at_second_ctrl_c(second);
     let options = match req.options.check() {
         Ok(o) => o,
-        Err(e) => return report_failure(&Failure::untouched(e), &req),
+        Err(e) => return report_failure(&Failure::untouched(e), &req, cli.json),
     };
     if matches!(cli.command, Cmd::Run { .. } | Cmd::Load { .. }) {
-        println!(
+        say.line(&format!(
             "<<< Welcome to the SQN3330 firmware updater [{}] >>>",
             env!("CARGO_PKG_VERSION")
-        );
+        ));
     }
+    let Some(port) = port else {
+        // `check` without a modem: the files only.
+        let Cmd::Check { update } = &cli.command else {
+            return report_failure(
+                &Failure::untouched(Error::Port(PortProblem::NoneFound)),
+                &req,
+                cli.json,
+            );
+        };
+        return finish(check_without_modem(update, &options, say), &req, cli, say);
+    };
     let mut link = match Port::open(port, FAST_BAUD) {
         Ok(p) => p,
-        Err(e) => return report_failure(&Failure::untouched(e), &req),
+        Err(e) => return report_failure(&Failure::untouched(e), &req, cli.json),
     };
-    let mut console = HostEvents::stdout(cli.debug);
+    let mut console = HostEvents::new(cli.debug, say.out);
     let hal = Parts {
         link: &mut link,
         clock: StdClock::default(),
@@ -317,48 +489,304 @@ fn run_command(cli: &Cli, program: &str, port: &str, sim: Option<&BuiltinSim>) -
     };
     let mut ws = Box::new(Workspace::new());
     let mut updater = Updater::new(hal, options, &mut ws);
-    let result: Result<String, Failure> = match &cli.command {
-        Cmd::ListPorts => Ok(String::new()),
-        Cmd::State => updater.state().map(|s| state_line(Some(s))),
-        Cmd::Info => updater.info().map(|_| String::new()),
-        Cmd::Load { updater: path } => FileImage::open(path, FileRole::Updater)
+    let ended = match &cli.command {
+        Cmd::ListPorts => Ended::Ok(Record::default(), String::new(), Vec::new()),
+        Cmd::State => match updater.state() {
+            Ok(s) => Ended::Ok(
+                Record::from_state(Command::State, Some(s)),
+                state_line(Some(s)),
+                Vec::new(),
+            ),
+            Err(f) => Ended::Failed(f),
+        },
+        Cmd::Info => match updater.info() {
+            Ok(info) => {
+                let mut r = Record::from_state(Command::Info, info.state);
+                r.take_versions(&info.versions, info.imei.as_deref());
+                Ended::Ok(r, String::new(), Vec::new())
+            }
+            Err(f) => Ended::Failed(f),
+        },
+        Cmd::Load { updater: path } => match FileImage::open(path, FileRole::Updater)
             .map_err(Failure::untouched)
             .and_then(|mut f| updater.load(&mut f))
-            .map(|s| format!("Modem state: {}", state_line(Some(s)))),
-        Cmd::Run {
-            file,
-            updater: elf,
-            bootrom,
-            ..
-        } => run_update(&mut updater, file, elf.as_deref(), bootrom.as_deref()),
+        {
+            Ok(s) => Ended::Ok(
+                Record::from_state(Command::Load, Some(s)),
+                format!("Modem state: {}", state_line(Some(s))),
+                Vec::new(),
+            ),
+            Err(f) => Ended::Failed(f),
+        },
+        Cmd::Run { update, .. } => run_update(&mut updater, update, sim, say),
+        Cmd::Check { update } => check_with_modem(&mut updater, update),
     };
     console.close_line();
-    let code = match result {
-        Ok(summary) => {
+    finish(ended, &req, cli, say)
+}
+
+/// Prints how the command ended; returns the exit status.
+fn finish(ended: Ended, req: &Request<'_>, cli: &Cli, say: &Say) -> ExitCode {
+    match ended {
+        Ended::Ok(record, summary, extra) => {
             if !summary.is_empty() {
-                println!("{summary}");
+                say.line(&summary);
+            }
+            if cli.json {
+                let mut fields = record.fields(None);
+                fields.extend(extra);
+                println!("{}", report::to_json(&fields));
             }
             ExitCode::SUCCESS
         }
-        Err(f) => report_failure(&f, &req),
-    };
-    if let (Some(sim), Cmd::Run { file, .. }, ExitCode::SUCCESS) = (sim, &cli.command, code) {
-        match sim.verify(file) {
-            Some(true) => println!("Simulator check: the image it received is identical to {file}, no protocol violations."),
-            _ => {
-                println!("Simulator check FAILED: see {}/log.json", sim.record);
-                return ExitCode::from(report::status::MODEM_FAILURE);
-            }
+        Ended::Failed(f) => report_failure(&f, req, cli.json),
+        Ended::SimulatorMismatch(text) => {
+            eprintln!("{text}");
+            ExitCode::from(report::status::MODEM_FAILURE)
         }
     }
-    code
 }
 
+/// `run`: the files (a package's chosen for the modem), then the update.
 fn run_update<H: Hal>(
     updater: &mut Updater<'_, H>,
-    file: &str,
-    elf: Option<&str>,
-    bootrom: Option<&str>,
-) -> Result<String, Failure> {
-    host::run_files(updater, file, elf, bootrom).map(|outcome| host::done_line(&outcome))
+    update: &Update,
+    sim: Option<&BuiltinSim>,
+    say: &Say,
+) -> Ended {
+    let files = if zip_package::is_package(&update.file) {
+        // A package that cannot be read is refused before the modem is asked anything.
+        if let Err(e) = Package::open(&update.file) {
+            return Ended::Failed(Failure::untouched(e));
+        }
+        let (state, versions) = match updater.identify() {
+            Ok(found) => found,
+            Err(f) => return Ended::Failed(f),
+        };
+        files_for(update, Some((state, &versions)), &mut |l| {
+            message(updater, l)
+        })
+    } else {
+        files_for(update, None, &mut |l| message(updater, l))
+    };
+    let mut files = match files {
+        Ok(mut f) if !f.is_empty() => f.swap_remove(0),
+        Ok(_) => {
+            return Ended::Failed(Failure::untouched(Error::File {
+                role: FileRole::Firmware,
+                problem: sqnsupgrade::FileProblem::NoImageInPackage,
+            }))
+        }
+        Err(f) => return Ended::Failed(f),
+    };
+    let expected = sim.map(|_| image_bytes(&update.file, &files.firmware));
+    match updater.run(
+        &mut files.firmware,
+        files.updater.as_mut(),
+        files.bootrom.as_mut(),
+    ) {
+        Ok(outcome) => {
+            let mut summary = host::done_line(&outcome);
+            if let (Some(sim), Some(Some(expected))) = (sim, expected) {
+                match sim.verify(&expected) {
+                    Some(true) => summary.push_str("\nSimulator check: the image it received is identical to the file, no protocol violations."),
+                    _ => {
+                        say.line(&summary);
+                        return Ended::SimulatorMismatch(format!(
+                            "Simulator check FAILED: the image it received differs from the file, or it saw protocol violations: see {}/log.json",
+                            sim.record
+                        ));
+                    }
+                }
+            }
+            Ended::Ok(Record::from_outcome(&outcome), summary, Vec::new())
+        }
+        Err(f) => Ended::Failed(f),
+    }
+}
+
+/// A line for the user, through the engine's console (which ends its open line first).
+fn message<H: Hal>(updater: &mut Updater<'_, H>, line: &str) {
+    updater
+        .hal_mut()
+        .event(&sqnsupgrade::Event::Message(line.as_bytes()));
+}
+
+/// The bytes the simulator must have received: the file, or the package's chosen file.
+fn image_bytes(path: &str, image: &AnyImage) -> Option<Vec<u8>> {
+    match image {
+        AnyImage::Mem { data, .. } => Some(data.clone()),
+        AnyImage::File(_) => std::fs::read(path).ok(),
+    }
+}
+
+/// `check` with a modem: its state (read-only), a package's choice, the checks and the plan.
+fn check_with_modem<H: Hal>(updater: &mut Updater<'_, H>, update: &Update) -> Ended {
+    if zip_package::is_package(&update.file) {
+        if let Err(e) = Package::open(&update.file) {
+            return Ended::Failed(Failure::untouched(e));
+        }
+    }
+    let (state, versions) = match updater.identify() {
+        Ok(found) => found,
+        Err(f) => return Ended::Failed(f),
+    };
+    let mut files = match files_for(update, Some((state, &versions)), &mut |l| {
+        message(updater, l)
+    }) {
+        Ok(mut f) if !f.is_empty() => f.swap_remove(0),
+        Ok(_) => {
+            return Ended::Failed(Failure::untouched(Error::File {
+                role: FileRole::Firmware,
+                problem: sqnsupgrade::FileProblem::NoImageInPackage,
+            }))
+        }
+        Err(f) => return Ended::Failed(f),
+    };
+    let name = String::from_utf8_lossy(files.firmware.name()).into_owned();
+    let name = if name.is_empty() {
+        update.file.clone()
+    } else {
+        name
+    };
+    match updater.check(
+        &mut files.firmware,
+        files.updater.as_mut(),
+        files.bootrom.as_mut(),
+    ) {
+        Ok(survey) => {
+            let mut lines: Vec<String> = Vec::new();
+            say_files(
+                &name,
+                &survey.check,
+                survey.size,
+                files.updater.as_ref(),
+                &mut |l| lines.push(l.to_string()),
+            );
+            let mut plan = String::new();
+            sqnsupgrade::msg::write(
+                &mut plan,
+                sqnsupgrade::msg::Msg::CheckPlan,
+                &[
+                    sqnsupgrade::msg::Arg::Msg(survey.state.name()),
+                    sqnsupgrade::msg::Arg::Msg(report::plan_msg(survey.plan)),
+                ],
+            );
+            lines.push(plan);
+            lines.push(untouched());
+            for l in &lines {
+                message(updater, l);
+            }
+            Ended::Ok(survey_record(&survey), String::new(), plan_fields(&survey))
+        }
+        Err(f) => Ended::Failed(f),
+    }
+}
+
+/// `check` without a modem: the files only (each image of a package).
+fn check_without_modem(update: &Update, options: &sqnsupgrade::Options, say: &Say) -> Ended {
+    let all = match files_for(update, None, &mut |l| say.line(l)) {
+        Ok(all) => all,
+        Err(f) => return Ended::Failed(f),
+    };
+    for mut files in all {
+        let name = String::from_utf8_lossy(files.firmware.name()).into_owned();
+        let name = if name.is_empty() {
+            update.file.clone()
+        } else {
+            name
+        };
+        let size = files.firmware.size();
+        match check_files(
+            &mut files.firmware,
+            files.updater.as_mut(),
+            files.bootrom.as_mut(),
+            options,
+        ) {
+            Ok(check) => say_files(&name, &check, size, files.updater.as_ref(), &mut |l| {
+                say.line(l)
+            }),
+            Err(f) => return Ended::Failed(f),
+        }
+    }
+    let mut text = String::new();
+    sqnsupgrade::msg::write(&mut text, sqnsupgrade::msg::Msg::CheckNoModem, &[]);
+    say.line(&text);
+    let record = Record {
+        command: Some(Command::Check),
+        ..Record::default()
+    };
+    Ended::Ok(record, String::new(), vec![("plan", Field::Null)])
+}
+
+/// The lines saying what the files are.
+fn say_files(
+    name: &str,
+    check: &sqnsupgrade::image::FirmwareCheck,
+    size: u32,
+    updater: Option<&AnyImage>,
+    say: &mut dyn FnMut(&str),
+) {
+    use sqnsupgrade::msg::{write, Arg, Msg};
+    let mut text = String::new();
+    match check.kind {
+        FirmwareKind::Full => write(
+            &mut text,
+            Msg::CheckFull,
+            &[Arg::Text(name.as_bytes()), Arg::Num(size)],
+        ),
+        FirmwareKind::Diff { from, to } => write(
+            &mut text,
+            Msg::CheckDiff,
+            &[
+                Arg::Text(name.as_bytes()),
+                Arg::Num(from),
+                Arg::Num(to),
+                Arg::Num(size),
+            ],
+        ),
+    }
+    say(&text);
+    if let Some(u) = updater {
+        let mut text = String::new();
+        write(
+            &mut text,
+            Msg::CheckUpdater,
+            &[Arg::Text(u.name()), Arg::Num(u.size())],
+        );
+        say(&text);
+    }
+}
+
+fn untouched() -> String {
+    let mut text = String::new();
+    sqnsupgrade::msg::write(&mut text, sqnsupgrade::msg::Msg::CheckUntouched, &[]);
+    text
+}
+
+/// The record of a successful `check`.
+fn survey_record(s: &Survey) -> Record {
+    let mut r = Record::from_state(Command::Check, Some(s.state));
+    r.build_before = s.versions.software_build;
+    r.take_versions(&s.versions, None);
+    r.build_after = s.check.build;
+    r
+}
+
+/// `check --json`'s fields beyond the record: the plan and what the image is.
+fn plan_fields(s: &Survey) -> Vec<(&'static str, Field)> {
+    vec![
+        ("plan", Field::Text(report::plan_name(s.plan).to_string())),
+        (
+            "image_kind",
+            Field::Text(
+                match s.check.kind {
+                    FirmwareKind::Full => "full",
+                    FirmwareKind::Diff { .. } => "upgdiff",
+                }
+                .to_string(),
+            ),
+        ),
+        ("image_bytes", Field::Int(i64::from(s.size))),
+    ]
 }

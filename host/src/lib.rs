@@ -5,6 +5,7 @@
 
 pub mod capi;
 pub mod cli;
+pub mod package;
 pub mod port;
 pub mod progress;
 
@@ -138,6 +139,79 @@ pub struct CtrlC;
 impl Cancel for CtrlC {
     fn cancelled(&mut self) -> bool {
         cancel_requested()
+    }
+}
+
+/// A file on disk or one unpacked from a firmware package: what the CLI hands the engine.
+pub enum AnyImage {
+    /// A file.
+    File(FileImage),
+    /// Bytes in memory, with the name the file had in its package.
+    Mem {
+        /// The file's bytes.
+        data: Vec<u8>,
+        /// How much was read.
+        pos: usize,
+        /// Its name.
+        name: String,
+    },
+}
+
+impl ImageSource for AnyImage {
+    fn size(&self) -> u32 {
+        match self {
+            AnyImage::File(f) => f.size(),
+            AnyImage::Mem { data, .. } => u32::try_from(data.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        match self {
+            AnyImage::File(f) => f.read(buf),
+            AnyImage::Mem { data, pos, .. } => {
+                let rest = data.get(*pos..).unwrap_or(&[]);
+                let n = rest.len().min(buf.len());
+                buf[..n].copy_from_slice(&rest[..n]);
+                *pos += n;
+                Ok(n)
+            }
+        }
+    }
+
+    fn name(&self) -> &[u8] {
+        match self {
+            AnyImage::File(f) => f.name(),
+            AnyImage::Mem { name, .. } => name.as_bytes(),
+        }
+    }
+}
+
+/// Standard error as the console's [`TextOut`] (with `--json`, standard output carries
+/// only the JSON).
+pub struct Stderr;
+
+impl TextOut for Stderr {
+    fn text(&mut self, text: &[u8]) {
+        let mut out = std::io::stderr().lock();
+        let _ = out.write_all(text);
+        let _ = out.flush();
+    }
+}
+
+/// Standard output or standard error, chosen at run time.
+#[derive(Debug, Clone, Copy)]
+pub struct Terminal {
+    /// Write to standard error (with `--json`).
+    pub stderr: bool,
+}
+
+impl TextOut for Terminal {
+    fn text(&mut self, text: &[u8]) {
+        if self.stderr {
+            Stderr.text(text)
+        } else {
+            Stdout.text(text)
+        }
     }
 }
 

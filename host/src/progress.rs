@@ -4,7 +4,7 @@
 //! other event (messages, the modem's dots, the waits, the failure lines) is the engine's
 //! familiar console text, as on the board.
 
-use crate::Stdout;
+use crate::Terminal;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sqnsupgrade::console::Console;
 use sqnsupgrade::hal::{Event, Events, Payload};
@@ -16,7 +16,8 @@ pub const LINE_EVERY: Duration = Duration::from_secs(10);
 
 /// The engine's events for a person at a computer.
 pub struct HostEvents {
-    console: Console<Stdout>,
+    console: Console<Terminal>,
+    out: Terminal,
     terminal: bool,
     transfer: Option<Transfer>,
 }
@@ -36,16 +37,28 @@ impl HostEvents {
     /// Events printed on standard output (a bar when it is a terminal); `debug` also prints
     /// the AT commands and replies.
     pub fn stdout(debug: bool) -> HostEvents {
-        HostEvents::new(debug, std::io::stdout().is_terminal())
+        HostEvents::new(debug, Terminal { stderr: false })
     }
 
-    /// `terminal`: draw a bar; otherwise print lines.
-    pub fn new(debug: bool, terminal: bool) -> HostEvents {
+    /// Events printed on `out`: a bar when it is a terminal, lines otherwise.
+    pub fn new(debug: bool, out: Terminal) -> HostEvents {
+        let terminal = if out.stderr {
+            std::io::stderr().is_terminal()
+        } else {
+            std::io::stdout().is_terminal()
+        };
         HostEvents {
-            console: Console::new(Stdout, debug),
+            console: Console::new(out, debug),
+            out,
             terminal,
             transfer: None,
         }
+    }
+
+    fn line(&self, text: &str) {
+        let mut out = self.out;
+        sqnsupgrade::console::TextOut::text(&mut out, text.as_bytes());
+        sqnsupgrade::console::TextOut::text(&mut out, b"\n");
     }
 
     /// Ends the line the console has open (before the failure lines or a summary).
@@ -63,7 +76,12 @@ impl HostEvents {
             Payload::Bootrom => "the bootrom package",
         };
         let bar = if self.terminal {
-            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stdout());
+            let target = if self.out.stderr {
+                ProgressDrawTarget::stderr()
+            } else {
+                ProgressDrawTarget::stdout()
+            };
+            let bar = ProgressBar::with_draw_target(Some(total), target);
             bar.set_style(
                 ProgressStyle::with_template(
                     "Sending {msg} [{bar:32.cyan/blue}] {percent:>3}% {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
@@ -74,7 +92,7 @@ impl HostEvents {
             bar.set_message(name);
             Some(bar)
         } else {
-            println!("Sending {name}: {total} bytes");
+            self.line(&format!("Sending {name}: {total} bytes"));
             None
         };
         self.transfer = Some(Transfer {
@@ -102,7 +120,8 @@ impl HostEvents {
         if tenth >= t.next_tenth || now.duration_since(t.last_line) >= LINE_EVERY {
             t.next_tenth = tenth + 1;
             t.last_line = now;
-            println!("{}", line(t, now));
+            let text = line(t, now);
+            self.line(&text);
         }
     }
 
@@ -115,7 +134,7 @@ impl HostEvents {
             bar.set_position(t.total);
             bar.finish();
         } else if t.next_tenth <= 10 {
-            println!("{}", line(&t, Instant::now()));
+            self.line(&line(&t, Instant::now()));
         }
         let secs = t.started.elapsed().as_secs_f64();
         let what = match t.what {
@@ -123,7 +142,10 @@ impl HostEvents {
             Payload::Updater => "updater.elf",
             Payload::Bootrom => "bootrom package",
         };
-        println!("Sent the {what}: {} bytes in {secs:.1} s", t.total);
+        self.line(&format!(
+            "Sent the {what}: {} bytes in {secs:.1} s",
+            t.total
+        ));
     }
 }
 

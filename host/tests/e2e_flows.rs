@@ -6,10 +6,6 @@ use common::*;
 
 const MIB: usize = 1024 * 1024;
 
-fn assert_ok(run: &Run) {
-    assert_eq!(run.code, 0, "{}", run.all());
-}
-
 #[test]
 fn fff_update_from_application_mode() {
     let dir = temp_dir("fff");

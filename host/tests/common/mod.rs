@@ -218,3 +218,8 @@ pub fn assert_modem_untouched(log: &Value) {
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
+
+/// Asserts the CLI exited 0.
+pub fn assert_ok(run: &Run) {
+    assert_eq!(run.code, 0, "{}", run.all());
+}
