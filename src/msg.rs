@@ -127,7 +127,7 @@ mod tests {
     #[test]
     fn every_sentence_comes_back_as_written_alone_and_nested() {
         for (m, plain) in PLAIN {
-            let alone = text(m, &[Arg::Text(b"{}"), Arg::Text(b"{}")]);
+            let alone = text(m, &[Arg::Text(b"{}"); 4]);
             assert_eq!(alone, plain, "{m:?}");
             if !plain.contains("{}") {
                 let nested = text(Msg::WaitNote, &[Arg::Msg(m), Arg::Num(1)]);
