@@ -1,10 +1,12 @@
 //! sqnsupgrade on a computer: the engine's traits over a serial port, files, the system
 //! clock and Ctrl-C ([`tty::Tty`], [`FileImage`], [`StdClock`], [`CtrlC`]), a console that
 //! prints what users know, the `sqnsupgrade` command line ([`cli`]; `src/main.rs` only
-//! calls it) and the C API the CPython shim loads ([`capi`]).
+//! calls it) and, with the feature `python`, the CPython extension module `sqnsupgrade`
+//! (`py`, built by maturin: `pip install .` at the repository's root).
 
-pub mod capi;
 pub mod cli;
+#[cfg(feature = "python")]
+pub mod py;
 pub mod tty;
 
 use sqnsupgrade::console::TextOut;
