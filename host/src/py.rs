@@ -581,7 +581,8 @@ fn py_last_result(py: Python<'_>) -> PyResult<Option<Bound<'_, PyDict>>> {
 /// The `sqnsupgrade` command line (the console script): runs the Rust CLI with `argv`
 /// (the program's name first; `sys.argv` when None) and returns its exit status (0, 1, 2
 /// or 130). Ctrl-C is the CLI's own while it runs (the first stops at a safe point, a
-/// second ends the process); Python's SIGINT handler is put back afterwards.
+/// second ends the process); Python's SIGINT handler is put back afterwards (when called
+/// from the main thread). Meant for the console script: one command per process.
 #[pyfunction]
 #[pyo3(name = "main", signature = (argv=None), text_signature = "(argv=None)")]
 fn py_main(py: Python<'_>, argv: Option<Vec<OsString>>) -> PyResult<u8> {
@@ -606,7 +607,8 @@ fn py_main(py: Python<'_>, argv: Option<Vec<OsString>>) -> PyResult<u8> {
         code
     });
     if !handler.is_none() {
-        signal.call_method1("signal", (&sigint, &handler))?;
+        // Best effort: Python allows it on the main thread only.
+        let _ = signal.call_method1("signal", (&sigint, &handler));
     }
     // ExitCode keeps its number to itself: find it among the u8 it is made from.
     Ok((0..=u8::MAX)
