@@ -9,7 +9,7 @@ MICROPY_DIR ?= $(CURDIR)/build/micropython
 MICROPY_BUILD := build-sqnsupgrade
 MICROPYTHON_BIN := build/micropython-sqn
 
-.PHONY: all setup build demo test lint lint-micropython no-std unit-and-e2e python-tests micropython mcu cross fuzz bench bench-mcu clean
+.PHONY: all setup build demo test lint lint-micropython no-std unit-and-e2e python-tests python-package micropython mcu cross fuzz bench bench-mcu clean
 
 all: build
 
@@ -26,10 +26,12 @@ demo: setup build
 	target/release/sqnsupgrade --port sim run $(DEMO_IMAGE)
 
 # Quick start 2: every test (format, lints, Rust unit and end-to-end tests, the MicroPython
-# module on the unix port, the emulated Cortex-M3 board and the cross builds, the CPython
-# shim, a short run of every fuzz target).
-test: setup lint no-std unit-and-e2e micropython lint-micropython mcu cross python-tests fuzz
+# module on the unix port, the emulated Cortex-M3 board and the cross builds, the Python
+# package for computers, a short run of every fuzz target).
+test: setup lint no-std unit-and-e2e micropython lint-micropython mcu cross python-tests python-package fuzz
 
+# Clippy with the default features, then with every feature (the CPython extension's,
+# `python`, included: checking it needs a python3 for pyo3's configuration, no libpython).
 lint:
 	$(CARGO) fmt --all --check
 	cd fuzz && $(CARGO) fmt --check
@@ -43,8 +45,8 @@ lint-micropython: micropython
 	  $(CARGO) clippy -p sqnsupgrade --release --target-dir build/lint --no-default-features --features micropython \
 	  --lib -- -D warnings
 
-# The engine alone: no std, no allocator (rlib, staticlib and cdylib of the bare core), in
-# its own target dir so that target/release keeps the host libraries users load.
+# The engine alone: no std, no allocator (rlib and staticlib of the bare core), in its own
+# target dir so that target/release keeps the host's builds.
 no-std:
 	$(CARGO) build -p sqnsupgrade --release --no-default-features --lib --target-dir build/no-std
 
@@ -71,10 +73,20 @@ mcu:
 cross: mcu
 	bash scripts/cross.sh
 
+# Everything in tests/python but the Python package's tests (python-package runs them with
+# the package installed in its own environment).
 python-tests:
 	$(CARGO) build --workspace
 	$(CARGO) build --release --workspace
-	SQN_MICROPYTHON=$(CURDIR)/$(MICROPYTHON_BIN) python3 -m pytest -q tests/python
+	SQN_MICROPYTHON=$(CURDIR)/$(MICROPYTHON_BIN) python3 -m pytest -q tests/python \
+	  --ignore=tests/python/test_cpython_shim.py
+
+# The Python package for computers (pyproject.toml: the extension module host/src/py.rs and
+# the `sqnsupgrade` command), as users get it: maturin (build/venv) builds the wheel into
+# build/wheels, a fresh environment (build/venv-test) installs it, and its Python runs
+# tests/python/test_cpython_shim.py against the simulator.
+python-package:
+	CARGO=$(CARGO) bash scripts/python-package.sh
 
 # Reported figures, not tests (README "Performance" and "On the board").
 bench: build micropython

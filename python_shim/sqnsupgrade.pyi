@@ -1,19 +1,18 @@
-"""Type stubs for sqnsupgrade (python_shim/sqnsupgrade.py), for editors and Pymakr.
+"""Type stubs for sqnsupgrade (python_shim/sqnsupgrade.py, the board's module), for
+editors and Pymakr: the field updater's calls on MicroPython (the board, or its unix
+port): run(ffile, mfile=None, ...), info(), uart(), ...
 
-The module has two worlds with the field updater's calls:
-- MicroPython (the board, or its unix port): run(ffile, mfile=None, ...), info(), uart(), ...
-- CPython (a computer, the USB method): run(port, ffile, mfile=None, ...), info(port), ...
-Both `run` forms are listed as overloads.
+On a computer the package built from this repository (`pip install .`) is the module:
+run(port, ffile, mfile=None, ...), info(port), state(port), version(port), last_result().
 """
 
-from typing import Any, Callable, Dict, Optional, Union, overload
+from typing import Any, Callable, Dict, Optional, Union
 
 VERSION: str
 
 Stream = Any  # an object with the stream protocol (file, socket, machine.UART, io.BytesIO)
 Progress = Callable[[int, int], None]
 
-@overload
 def run(
     ffile: Union[str, Stream],
     mfile: Optional[str] = None,
@@ -27,42 +26,28 @@ def run(
     uart: Optional[Stream] = None,
     bootrom: Optional[str] = None,
     resume: bool = False,
-    block_size: int = 2016,
+    block_size: Optional[int] = 2016,
     size: Optional[int] = None,
     name: Optional[str] = None,
     progress: Optional[Progress] = None,
+    allow_truncated: bool = False,
+    reply_timeout: int = 0,
 ) -> bool:
-    """MicroPython: update the modem with `ffile` (a path, or a stream with `size=`)."""
+    """Update the modem with `ffile` (a path, or a stream with `size=`)."""
 
-@overload
-def run(
-    port: str,
-    ffile: str,
-    mfile: Optional[str] = None,
-    resume: bool = False,
-    debug: bool = False,
-    verbose: bool = False,
-    load_fff: bool = True,
-    fc: bool = False,
-    force_fff: bool = False,
-    bootrom: Optional[str] = None,
-) -> bool:
-    """CPython: update the modem behind serial `port` (the board in mirror mode)."""
+def info(verbose: bool = False, debug: bool = False, hangup: bool = True,
+         port: Optional[str] = None, uart: Optional[Stream] = None,
+         baudrate: int = 921600) -> bool:
+    """Print the modem's state, and in application mode its versions and IMEI."""
 
-def info(*args: Any, **kwargs: Any) -> Any:
-    """Print the modem's state, and in application mode its versions and IMEI.
-    MicroPython: info(verbose=False, debug=False, hangup=True, port=None, uart=None).
-    CPython: info(port, verbose=False, debug=False)."""
-
-def state(*args: Any, **kwargs: Any) -> Optional[int]:
-    """The modem's state: 0 recovery, 1 mTools, 2 application, 4 upgrade; None if silent.
-    MicroPython: state(port=None, uart=None). CPython: state(port)."""
+def state(port: Optional[str] = None, uart: Optional[Stream] = None, baudrate: int = 921600,
+          debug: bool = False, hangup: bool = True) -> Optional[int]:
+    """The modem's state: 0 recovery, 1 mTools, 2 application, 4 upgrade; None if silent."""
 
 def last_result() -> Optional[Dict[str, Any]]:
     """The outcome of the last call: ok, status, state_before, state_after, error, hint,
     next, bytes, seconds, builds, IMEI (the keys are in the module's docstring)."""
 
-# MicroPython only
 def imei(port: Optional[str] = None, uart: Optional[Stream] = None, baudrate: int = 921600,
          debug: bool = False, hangup: bool = True) -> Optional[str]: ...
 def load(mfile: str, baudrate: int = 921600, verbose: bool = False, debug: bool = False,
@@ -80,10 +65,8 @@ class Updater:
     def prepare(self, ffile: Union[str, Stream, None] = None, mfile: Optional[str] = None,
                 bootrom: Optional[str] = None, op: int = 1, size: Optional[int] = None,
                 name: Optional[str] = None, load_fff: bool = True, force_fff: bool = False,
-                resume: bool = False, block_size: int = 2016, reply_timeout_ms: int = 0,
-                ffh_mode: bool = False) -> None: ...
+                resume: bool = False, block_size: Optional[int] = 2016,
+                reply_timeout: int = 0, ffh_mode: bool = False,
+                allow_truncated: bool = False) -> None: ...
     def go(self) -> int: ...
     def close(self) -> None: ...
-
-# CPython only
-def version(port: str) -> Any: ...

@@ -24,8 +24,10 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 # Debian packages: a C toolchain for the MicroPython build, libclang for bindgen,
-# dpkg-dev/xz-utils to unpack MicroPython's source package, pkg-config.
-pkgs=(build-essential pkg-config python3 libclang-dev dpkg-dev xz-utils)
+# dpkg-dev/xz-utils to unpack MicroPython's source package, pkg-config, python3-venv for
+# the Python package's environments (`make python-package` puts maturin and the test
+# environment under build/, from the package index).
+pkgs=(build-essential pkg-config python3 python3-venv libclang-dev dpkg-dev xz-utils)
 # The boards' side (`make mcu`, `make cross`): a rustc (rustc-web, 1.96) that
 # targets Cortex-M and the ESP32 (Xtensa) with its standard library source (-Zbuild-std),
 # the ARM bare-metal compiler and C library for the emulated board, QEMU to run it, and

@@ -8,8 +8,8 @@
 //! ([`hal`]) for the serial link, the clock, the image, a cancel check and an event sink,
 //! and a workspace for one call. Around it live the MicroPython module (feature
 //! `micropython`, [`mpy`]), and, in their own workspace members, the host side (`host/`:
-//! serial ports, the `sqnsupgrade` CLI, the CPython library) and the modem simulator
-//! (`sim/`).
+//! serial ports, the `sqnsupgrade` CLI, the CPython extension module) and the modem
+//! simulator (`sim/`).
 //!
 //! Modules, one concern each:
 //! - [`stp`]: STP frames and the host-side session (the wire, binary part);

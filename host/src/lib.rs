@@ -1,13 +1,15 @@
 //! sqnsupgrade on a computer: the engine's traits over a serial port, files, the system
 //! clock and Ctrl-C ([`port::Port`], [`FileImage`], [`StdClock`], [`CtrlC`]), a console that
 //! prints what users know, the `sqnsupgrade` command line ([`cli`]; `src/main.rs` only
-//! calls it) and the C API the CPython shim loads ([`capi`]).
+//! calls it) and, with the feature `python`, the CPython extension module `sqnsupgrade`
+//! (`py`, built by maturin: `pip install .` at the repository's root).
 
-pub mod capi;
 pub mod cli;
 pub mod package;
 pub mod port;
 pub mod progress;
+#[cfg(feature = "python")]
+pub mod py;
 
 use sqnsupgrade::console::TextOut;
 use sqnsupgrade::error::{Error, FileProblem, FileRole};

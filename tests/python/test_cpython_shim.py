@@ -1,17 +1,28 @@
-"""The CPython shim (python_shim/sqnsupgrade.py) against the modem simulator.
+"""The Python package on a computer (`pip install .`: the Rust extension module
+`sqnsupgrade`, host/src/py.rs, and the `sqnsupgrade` console script) against the modem
+simulator.
 
-The shim drives the Rust engine in target/debug/libsqnsupgrade_host.so (built by `cargo build`,
-run here when missing) through ctypes; the simulator is target/debug/sqnsim, started as
-tests/common/mod.rs starts it (first stdout line JSON with pty and record, SIGTERM to stop,
-its log in RECORD/log.json).
+`make python-package` builds the wheel with maturin, installs it into a fresh virtual
+environment (build/venv-test) and runs this file with that environment's Python, so that
+`import sqnsupgrade` is the installed package (never python_shim/, the board's module).
+By hand, from the repository's root:
 
-    python3 -m pytest -q tests/python/test_cpython_shim.py
+    build/venv-test/bin/python -m pytest -q tests/python/test_cpython_shim.py
+
+Without the package installed the file is skipped (a failure when SQN_REQUIRE_PACKAGE is
+set, as `make python-package` does). The simulator is target/debug/sqnsim (built here when
+missing), started as tests/common/mod.rs starts it (first stdout line JSON with pty and
+record, SIGTERM to stop, its log in RECORD/log.json).
 """
 
 import os
+import select
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,29 +31,57 @@ import pytest
 import simtools
 from simtools import REPO, SIM, Sim, last_transfer_bytes
 
-LIB = REPO / "target" / "debug" / "libsqnsupgrade_host.so"
 SHIM_DIR = REPO / "python_shim"
 FFF_LIMIT = 4 * 1024 * 1024
 
+try:
+    import sqnsupgrade as _package
+except ImportError as e:
+    if os.environ.get("SQN_REQUIRE_PACKAGE"):
+        raise
+    pytest.skip(
+        "the sqnsupgrade package is not installed in this Python (%s): run "
+        "`make python-package`, or `pip install .` in a virtual environment" % e,
+        allow_module_level=True,
+    )
+
+
+def _script():
+    """The installed `sqnsupgrade` command: next to this Python, else on the PATH."""
+    here = Path(sys.executable).parent / "sqnsupgrade"
+    return str(here) if here.exists() else shutil.which("sqnsupgrade")
+
 
 def _build():
-    if SIM.exists() and LIB.exists():
+    if SIM.exists():
         return
-    done = subprocess.run(["cargo", "build", "--workspace"], cwd=REPO, capture_output=True, text=True)
-    if done.returncode != 0 or not (SIM.exists() and LIB.exists()):
+    done = subprocess.run(
+        ["cargo", "build", "-p", "sqnsim"], cwd=REPO, capture_output=True, text=True
+    )
+    if done.returncode != 0 or not SIM.exists():
         pytest.fail("cargo build failed:\n" + done.stderr[-3000:])
 
 
 @pytest.fixture(scope="session")
 def shim():
     _build()
-    os.environ["SQNSUPGRADE_LIB"] = str(LIB)
-    sys.path.insert(0, str(SHIM_DIR))
-    try:
-        import sqnsupgrade
-    finally:
-        sys.path.remove(str(SHIM_DIR))
-    return sqnsupgrade
+    return _package
+
+
+def test_the_package_is_the_extension_module(shim):
+    # The installed package (the Rust extension in site-packages), not the board's file.
+    path = Path(shim.__file__).resolve()
+    assert "site-packages" in path.parts and SHIM_DIR not in path.parents
+    assert Path(shim.sqnsupgrade.__file__).name.startswith("sqnsupgrade.abi3.")
+    assert shim.VERSION == shim.__version__
+    fresh = subprocess.run(
+        [sys.executable, "-c", "import sqnsupgrade; print(sqnsupgrade.last_result())"],
+        capture_output=True,
+        text=True,
+    )
+    assert fresh.stdout == "None\n", fresh.stderr  # before the first call
+    for name in ("run", "info", "version", "state", "last_result", "main"):
+        assert callable(getattr(shim, name))
 
 
 @pytest.fixture
@@ -214,6 +253,35 @@ def test_missing_file_and_bad_port(shim, start_sim, tmp_path, capsys):
     assert_untouched(sim.stop())
 
 
+def test_options_are_checked_by_the_engine(shim, start_sim, tmp_path, capsys):
+    sim = start_sim()
+    dup = make_dup(tmp_path / "CATM1-41065.dup", 1000)
+    assert shim.run(sim.pty, dup, block_size=5) is False
+    out = capsys.readouterr().out
+    assert "error: block size 5: must be from 16 to 8176 bytes\n" in out
+    assert "next: sqnsupgrade.run(%r, %r)\n" % (sim.pty, dup) in out
+    assert shim.run(sim.pty, dup, force_fff=True, load_fff=False) is False
+    assert shim.last_result()["status"] == 2
+    assert shim.run(sim.pty, dup, reply_timeout=86_401) is False
+    assert shim.last_result()["status"] == 2
+    # A path that is not text (not UTF-8 on the file system): a file that cannot be read.
+    assert shim.run(sim.pty, str(tmp_path / "fw\udcff.dup")) is False
+    result = shim.last_result()
+    assert result["status"] == 2 and result["error"] == "firmware image: cannot be read"
+    capsys.readouterr()
+    assert_untouched(sim.stop())
+
+
+def test_whole_max_transfer_blocks(shim, start_sim, tmp_path, capsys):
+    sim = start_sim("--upgrade-ms", "200")
+    dup = make_dup(tmp_path / "CATM1-41065.dup", 200_000)
+    assert shim.run(sim.pty, dup, block_size=None, resume=0, debug=0) is True
+    capsys.readouterr()
+    log = sim.stop()
+    assert last_transfer(log) == Path(dup).read_bytes()
+    assert log["violations"] == []
+
+
 def test_silent_modem(shim, start_sim, tmp_path, capsys):
     sim = start_sim("--fault", "silent")
     dup = make_dup(tmp_path / "CATM1-41065.dup", 1000)
@@ -265,37 +333,30 @@ def test_last_result_after_success(shim, start_sim, tmp_path, capsys):
 
 
 class _InterruptOnTransfer:
-    """stdout that sends SIGINT to this process when the progress bar starts."""
+    """stdout that sends SIGINT to this process when the progress bar starts: at once
+    (the KeyboardInterrupt then comes out of this write, inside the engine's console) or
+    0.3 s later from another thread (it is then the engine's cancel check that runs
+    Python's signal handler)."""
 
-    def __init__(self, out):
+    def __init__(self, out, delay):
         self.out = out
+        self.delay = delay
         self.sent = False
 
     def write(self, text):
         if not self.sent and text.startswith("Sending "):
             self.sent = True
-            os.kill(os.getpid(), signal.SIGINT)
+            if self.delay:
+                threading.Timer(self.delay, os.kill, (os.getpid(), signal.SIGINT)).start()
+            else:
+                os.kill(os.getpid(), signal.SIGINT)
         return self.out.write(text)
 
     def flush(self):
         self.out.flush()
 
 
-def test_ctrl_c_cancels_and_next_continues(shim, start_sim, tmp_path, capsys, monkeypatch):
-    sim = start_sim("--upgrade-ms", "300")
-    dup = make_dup(tmp_path / "CATM1-41065.dup", 5 * 1000 * 1000)
-    monkeypatch.setattr(sys, "stdout", _InterruptOnTransfer(sys.stdout))
-    started = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        shim.run(sim.pty, dup)
-    assert time.monotonic() - started < 10
-    monkeypatch.undo()
-    out = capsys.readouterr().out
-    assert "error: stopped by the user\n" in out
-    result = shim.last_result()
-    assert result["status"] == 130 and result["modem_changed"]
-    assert result["next"] == "sqnsupgrade.run(%r, %r)" % (sim.pty, dup)
-    assert shim.state(sim.pty) == 4  # upgrade mode, as the failure said
+def _wait_flashed(sim):
     # The engine closed the STP session on Ctrl-C and the simulator then "flashes" what it
     # got for --upgrade-ms; a resume sent meanwhile is refused (the engine does not poll
     # AT+SMUPGRADE? before resuming), so wait for the simulator's verdict, as a user would.
@@ -303,6 +364,31 @@ def test_ctrl_c_cancels_and_next_continues(shim, start_sim, tmp_path, capsys, mo
     while (sim.current_log().get("result") or {}).get("upgrade") not in ("success", "fail"):
         assert time.monotonic() < deadline, "the simulator never finished flashing"
         time.sleep(0.05)
+
+
+@pytest.mark.parametrize("delay", [0, 0.3], ids=["in-write", "in-cancel-check"])
+def test_ctrl_c_cancels_and_next_continues(shim, start_sim, tmp_path, capsys, monkeypatch, delay):
+    sim = start_sim("--upgrade-ms", "300")
+    dup = make_dup(tmp_path / "CATM1-41065.dup", 5 * 1000 * 1000)
+    monkeypatch.setattr(sys, "stdout", _InterruptOnTransfer(sys.stdout, delay))
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        shim.run(sim.pty, dup)
+    assert time.monotonic() - started < 10
+    monkeypatch.undo()
+    out = capsys.readouterr().out
+    # The four lines, printed before the KeyboardInterrupt came out of run().
+    next_call = "sqnsupgrade.run(%r, %r)" % (sim.pty, dup)
+    assert "\nerror: stopped by the user\nhint: " in out
+    assert "\nmodem: 4 upgrade mode\nnext: %s\n" % next_call in out
+    result = shim.last_result()
+    assert result["status"] == 130 and result["modem_changed"] and not result["ok"]
+    assert result["error"] == "stopped by the user"
+    assert result["modem"] == "4 upgrade mode"
+    assert result["next"] == next_call
+    assert result["bytes"] < 5 * 1000 * 1000
+    assert shim.state(sim.pty) == 4  # upgrade mode, as the failure said
+    _wait_flashed(sim)
     # The command printed after `next:` continues the update.
     assert eval(result["next"], {"sqnsupgrade": shim}) is True
     log = sim.stop()
@@ -311,18 +397,172 @@ def test_ctrl_c_cancels_and_next_continues(shim, start_sim, tmp_path, capsys, mo
     assert log["software_build"] == 41065
 
 
-# ----- the library lookup ---------------------------------------------------------------------
+_USER_SCRIPT = """
+import sqnsupgrade, sys
+try:
+    sqnsupgrade.run(sys.argv[1], sys.argv[2])
+except KeyboardInterrupt:
+    print("KeyboardInterrupt; status", sqnsupgrade.last_result()["status"])
+"""
 
 
-def test_missing_library_says_how_to_build_it(tmp_path):
-    env = dict(os.environ, SQNSUPGRADE_LIB=str(tmp_path / "libsqnsupgrade_host.so"))
+def test_ctrl_c_from_the_terminal(shim, start_sim, tmp_path):
+    # As a user sees it: a Python program on a pipe (no pytest around), SIGINT from outside.
+    sim = start_sim("--upgrade-ms", "300")
+    dup = make_dup(tmp_path / "CATM1-41065.dup", 5 * 1000 * 1000)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _USER_SCRIPT, sim.pty, dup],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        got = _read_until(proc, b"Sending ")
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    out = (got + out).decode()
+    assert proc.returncode == 0, err.decode()
+    assert "\nerror: stopped by the user\n" in out
+    assert "\nmodem: 4 upgrade mode\nnext: sqnsupgrade.run(%r, %r)\n" % (sim.pty, dup) in out
+    assert out.endswith("KeyboardInterrupt; status 130\n")
+    sim.stop()
+
+
+def test_ctrl_c_while_the_modem_is_silent(shim, start_sim, tmp_path, capsys):
+    # Nothing answers: the engine waits and knocks (sleeps, short reads). Ctrl-C ends it
+    # within about a second, nothing changed.
+    sim = start_sim("--fault", "silent")
+    dup = make_dup(tmp_path / "CATM1-41065.dup", 1000)
+    timer = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    started = time.monotonic()
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            shim.run(sim.pty, dup)
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 3
+    out = capsys.readouterr().out
+    assert "error: stopped by the user\n" in out
+    assert "modem: not changed\n" in out
+    result = shim.last_result()
+    assert result["status"] == 130 and not result["modem_changed"]
+    assert_untouched(sim.stop())
+
+
+# ----- the console script and main() ----------------------------------------------------------
+
+
+def _read_until(proc, marker, timeout=30):
+    """Reads the process's stdout until `marker` shows; returns what was read."""
+    got = b""
+    deadline = time.monotonic() + timeout
+    fd = proc.stdout.fileno()
+    while marker not in got:
+        left = deadline - time.monotonic()
+        assert left > 0 and proc.poll() is None, got.decode(errors="replace")
+        if select.select([fd], [], [], left)[0]:
+            got += os.read(fd, 4096)
+    return got
+
+
+@pytest.fixture
+def script():
+    path = _script()
+    assert path, "the sqnsupgrade command was not installed with the package"
+    return path
+
+
+def test_console_script_updates_byte_for_byte(shim, script, start_sim, tmp_path):
+    sim = start_sim("--upgrade-ms", "300")
+    dup = make_dup(tmp_path / "CATM1-41065.dup", 300_000)
+    done = subprocess.run(
+        [script, "--port", sim.pty, "run", dup], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("<<< Welcome to the SQN3330 firmware updater [%s] >>>\n" % shim.VERSION)
+    # The command's progress on a pipe: the size, then a line at every 10 %.
+    assert "Sending the image: 300000 bytes\n" in done.stdout
+    assert "  100% (300,000 of 300,000 bytes" in done.stdout
+    assert "Upgrade completed!" in done.stdout
+    assert "error:" not in done.stdout + done.stderr
+    log = sim.stop()
+    assert last_transfer(log) == Path(dup).read_bytes()
+    assert log["violations"] == []
+    assert log["software_build"] == 41065
+    version = subprocess.run([script, "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout == "sqnsupgrade %s\n" % shim.VERSION
+
+
+def test_console_script_bad_input(shim, script, start_sim, tmp_path):
+    sim = start_sim()
+    missing = str(tmp_path / "nope.dup")
+    done = subprocess.run([script, "--port", sim.pty, "run", missing], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "error: %s: firmware image: file not found\n" % missing in done.stderr
+    assert "modem: not changed\n" in done.stderr
+    assert "next: %s --port %s run %s\n" % (script, sim.pty, missing) in done.stderr
+    assert_untouched(sim.stop())
+
+
+def test_console_script_ctrl_c_then_next(shim, script, start_sim, tmp_path):
+    sim = start_sim("--upgrade-ms", "300")
+    dup = make_dup(tmp_path / "CATM1-41065.dup", 5 * 1000 * 1000)
+    proc = subprocess.Popen(
+        [script, "--port", sim.pty, "run", dup], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        _read_until(proc, b"Sending ")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    err = err.decode()
+    assert proc.returncode == 130, err
+    assert "error: stopped by the user\n" in err
+    assert "modem: 4 upgrade mode\n" in err
+    next_line = [l for l in err.splitlines() if l.startswith("next: ")][0][len("next: "):]
+    assert shlex.split(next_line) == [script, "--port", sim.pty, "run", dup]
+    _wait_flashed(sim)
+    # The printed command continues the update.
+    done = subprocess.run(shlex.split(next_line), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    log = sim.stop()
+    assert last_transfer(log) == Path(dup).read_bytes()
+    assert log["software_build"] == 41065
+
+
+def test_main_runs_the_cli_in_process(shim, tmp_path, capfd, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["sqnsupgrade", "--version"])
+    assert shim.main() == 0
+    assert capfd.readouterr().out == "sqnsupgrade %s\n" % shim.VERSION
+    port = str(tmp_path / "no-such-tty")
+    assert shim.main(["sqnsupgrade", "--port", port, "state"]) == 2
+    err = capfd.readouterr().err
+    assert "error: %s: there is no such serial port\n" % port in err
+    assert "next: sqnsupgrade --port %s state\n" % port in err
+    # Python's Ctrl-C is back: a SIGINT is a KeyboardInterrupt again.
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(2)
+
+
+# ----- the board's module on a computer -----------------------------------------------------------
+
+
+def test_the_boards_module_on_a_computer_says_pip_install():
     done = subprocess.run(
         [sys.executable, "-c", "import sqnsupgrade"],
         cwd=SHIM_DIR,
-        env=env,
         capture_output=True,
         text=True,
     )
     assert done.returncode != 0
     assert "ImportError" in done.stderr
-    assert "cargo build --release" in done.stderr
+    assert "this file is the board's module" in done.stderr
+    assert "pip install ." in done.stderr
