@@ -9,7 +9,7 @@ MICROPY_DIR ?= $(CURDIR)/build/micropython
 MICROPY_BUILD := build-sqnsupgrade
 MICROPYTHON_BIN := build/micropython-sqn
 
-.PHONY: all setup build demo test lint lint-micropython no-std unit-and-e2e python-tests python-package micropython mcu cross fuzz bench bench-mcu clean
+.PHONY: all setup build demo test lint lint-micropython no-std unit-and-e2e python-tests python-package micropython mcu cross other-systems fuzz bench bench-mcu clean
 
 all: build
 
@@ -28,7 +28,7 @@ demo: setup build
 # Quick start 2: every test (format, lints, Rust unit and end-to-end tests, the MicroPython
 # module on the unix port, the emulated Cortex-M3 board and the cross builds, the Python
 # package for computers, a short run of every fuzz target).
-test: setup lint no-std unit-and-e2e micropython lint-micropython mcu cross python-tests python-package fuzz
+test: setup lint no-std unit-and-e2e micropython lint-micropython mcu cross other-systems python-tests python-package fuzz
 
 # Clippy with the default features, then with every feature (the CPython extension's,
 # `python`, included: checking it needs a python3 for pyo3's configuration, no libpython).
@@ -113,3 +113,7 @@ fuzz:
 	    > ../build/fuzz/$$t.log 2>&1) || { tail -40 build/fuzz/$$t.log; exit 1; }; \
 	  echo "fuzz $$t: $$(grep -E '^Done' build/fuzz/$$t.log)"; \
 	done
+
+# The computer side for Windows (the .exe, unit tests compiled) and macOS (type-checked).
+other-systems:
+	CARGO=$(CARGO) bash scripts/other-systems.sh

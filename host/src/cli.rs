@@ -108,6 +108,12 @@ enum Cmd {
     },
     /// List the serial ports of this computer; Pycom boards are marked.
     ListPorts,
+    /// Print the completion script of SHELL (bash, zsh, fish, powershell, elvish): e.g.
+    /// `sqnsupgrade completions bash > ~/.local/share/bash-completion/completions/sqnsupgrade`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// The built-in simulator (`--port sim`).
@@ -168,7 +174,7 @@ impl BuiltinSim {
 fn request<'a>(cli: &'a Cli, program: &'a str) -> Request<'a> {
     let command = match &cli.command {
         Cmd::Info => Command::Info,
-        Cmd::State | Cmd::ListPorts => Command::State,
+        Cmd::State | Cmd::ListPorts | Cmd::Completions { .. } => Command::State,
         Cmd::Run { .. } => Command::Run,
         Cmd::Check { .. } => Command::Check,
         Cmd::Load { .. } => Command::Load,
@@ -193,7 +199,7 @@ fn request<'a>(cli: &'a Cli, program: &'a str) -> Request<'a> {
             req.updater = Some(updater.as_bytes());
             None
         }
-        Cmd::Info | Cmd::State | Cmd::ListPorts => None,
+        Cmd::Info | Cmd::State | Cmd::ListPorts | Cmd::Completions { .. } => None,
     };
     if let Some(u) = update {
         req.firmware = Some(u.file.as_bytes());
@@ -265,6 +271,16 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         .unwrap_or_else(|| "sqnsupgrade".into());
     if matches!(cli.command, Cmd::ListPorts) {
         return list_ports();
+    }
+    if let Cmd::Completions { shell } = cli.command {
+        use clap::CommandFactory;
+        clap_complete::generate(
+            shell,
+            &mut Cli::command(),
+            "sqnsupgrade",
+            &mut std::io::stdout(),
+        );
+        return ExitCode::SUCCESS;
     }
     let say = Say {
         out: Terminal { stderr: cli.json },
@@ -490,7 +506,9 @@ fn run_command(
     let mut ws = Box::new(Workspace::new());
     let mut updater = Updater::new(hal, options, &mut ws);
     let ended = match &cli.command {
-        Cmd::ListPorts => Ended::Ok(Record::default(), String::new(), Vec::new()),
+        Cmd::ListPorts | Cmd::Completions { .. } => {
+            Ended::Ok(Record::default(), String::new(), Vec::new())
+        }
         Cmd::State => match updater.state() {
             Ok(s) => Ended::Ok(
                 Record::from_state(Command::State, Some(s)),

@@ -147,3 +147,24 @@ fn a_second_program_on_the_port_is_refused_and_the_update_completes() {
     assert_eq!(transfer_bytes(&log, n), std::fs::read(&dup).unwrap());
     assert_eq!(log["state"], 2);
 }
+
+#[test]
+fn shell_completions_are_generated() {
+    let bash = cli_env(&["completions", "bash"], &[]);
+    assert_eq!(bash.status.code(), Some(0), "{}", text(&bash));
+    let script = String::from_utf8_lossy(&bash.stdout).into_owned();
+    assert!(script.contains("_sqnsupgrade()"), "{script}");
+    for word in ["list-ports", "check", "--port", "--json", "--on-the-fly"] {
+        assert!(script.contains(word), "no {word} in the bash completions");
+    }
+    // bash reads it without a syntax error.
+    let dir = temp_dir("completions");
+    let path = write(&dir, "sqnsupgrade.bash", script.as_bytes());
+    let ok = Command::new("bash").arg("-n").arg(&path).status().unwrap();
+    assert!(ok.success());
+    for shell in ["zsh", "fish", "powershell"] {
+        let o = cli_env(&["completions", shell], &[]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("sqnsupgrade"));
+    }
+}
