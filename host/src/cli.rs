@@ -8,7 +8,7 @@
 //! package to use from `sqnsupgrade::package`; this module parses the arguments, finds and
 //! opens the port and the files, and prints.
 
-use crate::package::{self as zip_package, Package};
+use crate::files;
 use crate::port::{self, Port, Source, PORT_ENV};
 use crate::progress::HostEvents;
 use crate::{self as host, state_line, AnyImage, CtrlC, FileImage, StdClock, Terminal};
@@ -17,7 +17,7 @@ use sqnsupgrade::error::PortProblem;
 use sqnsupgrade::image::FirmwareKind;
 use sqnsupgrade::report::{self, Command, Field, Frontend, Record, Request, UserOptions};
 use sqnsupgrade::updater::{check_files, Survey, FAST_BAUD};
-use sqnsupgrade::{Error, Failure, FileRole, Hal, ImageSource, Parts, State, Updater, Workspace};
+use sqnsupgrade::{Error, Failure, FileRole, Hal, ImageSource, Parts, Updater, Workspace};
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -358,106 +358,6 @@ fn with_simulator(cli: &Cli, program: &str, say: &Say) -> ExitCode {
     }
 }
 
-/// The files of an update: opened from disk, or chosen from a package once the modem's
-/// state is known.
-struct Files {
-    firmware: AnyImage,
-    updater: Option<AnyImage>,
-    bootrom: Option<AnyImage>,
-}
-
-fn open_file(path: &str, role: FileRole) -> Result<AnyImage, Failure> {
-    FileImage::open(path, role)
-        .map(AnyImage::File)
-        .map_err(Failure::untouched)
-}
-
-/// The files of `update`; a package's are chosen for a modem in `state` with `versions`
-/// (and what was chosen is said).
-fn files_for(
-    update: &Update,
-    modem: Option<(State, &sqnsupgrade::version::Versions)>,
-    say: &mut dyn FnMut(&str),
-) -> Result<Vec<Files>, Failure> {
-    let updater = update
-        .updater
-        .as_deref()
-        .map(|p| open_file(p, FileRole::Updater))
-        .transpose()?;
-    let bootrom = || {
-        update
-            .bootrom
-            .as_deref()
-            .map(|p| open_file(p, FileRole::Bootrom))
-            .transpose()
-    };
-    if !zip_package::is_package(&update.file) {
-        return Ok(vec![Files {
-            firmware: open_file(&update.file, FileRole::Firmware)?,
-            updater,
-            bootrom: bootrom()?,
-        }]);
-    }
-    let mut pkg = Package::open(&update.file).map_err(Failure::untouched)?;
-    let names: Vec<Vec<u8>> = pkg.names().iter().map(|n| n.to_vec()).collect();
-    let names: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
-    let mem = |pkg: &mut Package, i: usize| -> Result<AnyImage, Failure> {
-        Ok(AnyImage::Mem {
-            data: pkg.read(i).map_err(Failure::untouched)?,
-            pos: 0,
-            name: pkg.base_name(i),
-        })
-    };
-    let Some((state, versions)) = modem else {
-        // No modem to choose for: every image of the package is checked.
-        let mut all = Vec::new();
-        for (i, n) in names.iter().enumerate() {
-            if let sqnsupgrade::package::Member::Full | sqnsupgrade::package::Member::Diff { .. } =
-                sqnsupgrade::package::member(n)
-            {
-                all.push(Files {
-                    firmware: mem(&mut pkg, i)?,
-                    updater: None,
-                    bootrom: None,
-                });
-            }
-        }
-        if let Some(u) = names
-            .iter()
-            .position(|n| sqnsupgrade::package::member(n) == sqnsupgrade::package::Member::Updater)
-        {
-            if let Some(first) = all.first_mut() {
-                first.updater = Some(mem(&mut pkg, u)?);
-            }
-        }
-        if all.is_empty() {
-            return Err(Failure::untouched(Error::File {
-                role: FileRole::Firmware,
-                problem: sqnsupgrade::FileProblem::NoImageInPackage,
-            }));
-        }
-        return Ok(all);
-    };
-    let choice =
-        sqnsupgrade::package::choose(&names, state, versions).map_err(Failure::untouched)?;
-    let mut text = String::new();
-    sqnsupgrade::package::write_choice(&choice, &names, &mut text);
-    for line in text.lines() {
-        say(line);
-    }
-    let firmware = mem(&mut pkg, choice.firmware)?;
-    let updater = match (updater, choice.updater) {
-        (Some(given), _) => Some(given),
-        (None, Some(i)) => Some(mem(&mut pkg, i)?),
-        (None, None) => None,
-    };
-    Ok(vec![Files {
-        firmware,
-        updater,
-        bootrom: bootrom()?,
-    }])
-}
-
 fn run_command(
     cli: &Cli,
     program: &str,
@@ -572,29 +472,13 @@ fn run_update<H: Hal>(
     sim: Option<&BuiltinSim>,
     say: &Say,
 ) -> Ended {
-    let files = if zip_package::is_package(&update.file) {
-        // A package that cannot be read is refused before the modem is asked anything.
-        if let Err(e) = Package::open(&update.file) {
-            return Ended::Failed(Failure::untouched(e));
-        }
-        let (state, versions) = match updater.identify() {
-            Ok(found) => found,
-            Err(f) => return Ended::Failed(f),
-        };
-        files_for(update, Some((state, &versions)), &mut |l| {
-            message(updater, l)
-        })
-    } else {
-        files_for(update, None, &mut |l| message(updater, l))
-    };
-    let mut files = match files {
-        Ok(mut f) if !f.is_empty() => f.swap_remove(0),
-        Ok(_) => {
-            return Ended::Failed(Failure::untouched(Error::File {
-                role: FileRole::Firmware,
-                problem: sqnsupgrade::FileProblem::NoImageInPackage,
-            }))
-        }
+    let mut files = match files::prepare(
+        updater,
+        &update.file,
+        update.updater.as_deref(),
+        update.bootrom.as_deref(),
+    ) {
+        Ok(f) => f,
         Err(f) => return Ended::Failed(f),
     };
     let expected = sim.map(|_| image_bytes(&update.file, &files.firmware));
@@ -623,13 +507,6 @@ fn run_update<H: Hal>(
     }
 }
 
-/// A line for the user, through the engine's console (which ends its open line first).
-fn message<H: Hal>(updater: &mut Updater<'_, H>, line: &str) {
-    updater
-        .hal_mut()
-        .event(&sqnsupgrade::Event::Message(line.as_bytes()));
-}
-
 /// The bytes the simulator must have received: the file, or the package's chosen file.
 fn image_bytes(path: &str, image: &AnyImage) -> Option<Vec<u8>> {
     match image {
@@ -640,25 +517,13 @@ fn image_bytes(path: &str, image: &AnyImage) -> Option<Vec<u8>> {
 
 /// `check` with a modem: its state (read-only), a package's choice, the checks and the plan.
 fn check_with_modem<H: Hal>(updater: &mut Updater<'_, H>, update: &Update) -> Ended {
-    if zip_package::is_package(&update.file) {
-        if let Err(e) = Package::open(&update.file) {
-            return Ended::Failed(Failure::untouched(e));
-        }
-    }
-    let (state, versions) = match updater.identify() {
-        Ok(found) => found,
-        Err(f) => return Ended::Failed(f),
-    };
-    let mut files = match files_for(update, Some((state, &versions)), &mut |l| {
-        message(updater, l)
-    }) {
-        Ok(mut f) if !f.is_empty() => f.swap_remove(0),
-        Ok(_) => {
-            return Ended::Failed(Failure::untouched(Error::File {
-                role: FileRole::Firmware,
-                problem: sqnsupgrade::FileProblem::NoImageInPackage,
-            }))
-        }
+    let mut files = match files::prepare(
+        updater,
+        &update.file,
+        update.updater.as_deref(),
+        update.bootrom.as_deref(),
+    ) {
+        Ok(f) => f,
         Err(f) => return Ended::Failed(f),
     };
     let name = String::from_utf8_lossy(files.firmware.name()).into_owned();
@@ -693,7 +558,7 @@ fn check_with_modem<H: Hal>(updater: &mut Updater<'_, H>, update: &Update) -> En
             lines.push(plan);
             lines.push(untouched());
             for l in &lines {
-                message(updater, l);
+                files::message(updater, l);
             }
             Ended::Ok(survey_record(&survey), String::new(), plan_fields(&survey))
         }
@@ -703,7 +568,11 @@ fn check_with_modem<H: Hal>(updater: &mut Updater<'_, H>, update: &Update) -> En
 
 /// `check` without a modem: the files only (each image of a package).
 fn check_without_modem(update: &Update, options: &sqnsupgrade::Options, say: &Say) -> Ended {
-    let all = match files_for(update, None, &mut |l| say.line(l)) {
+    let all = match files::every_image(
+        &update.file,
+        update.updater.as_deref(),
+        update.bootrom.as_deref(),
+    ) {
         Ok(all) => all,
         Err(f) => return Ended::Failed(f),
     };

@@ -5,6 +5,7 @@
 //! (`py`, built by maturin: `pip install .` at the repository's root).
 
 pub mod cli;
+pub mod files;
 pub mod package;
 pub mod port;
 pub mod progress;
@@ -238,18 +239,20 @@ pub fn state_line(state: Option<State>) -> String {
 }
 
 /// Opens the files named by the user (a missing or unreadable one is the engine's file
-/// error, the modem untouched) and runs the whole update.
+/// error, the modem untouched; a package's files are chosen for the modem) and runs the
+/// whole update.
 pub fn run_files<H: Hal>(
     updater: &mut Updater<'_, H>,
     firmware: &str,
     elf: Option<&str>,
     bootrom: Option<&str>,
 ) -> Result<Outcome, Failure> {
-    let open = |path: &str, role| FileImage::open(path, role).map_err(Failure::untouched);
-    let mut fw = open(firmware, FileRole::Firmware)?;
-    let mut up = elf.map(|p| open(p, FileRole::Updater)).transpose()?;
-    let mut br = bootrom.map(|p| open(p, FileRole::Bootrom)).transpose()?;
-    updater.run(&mut fw, up.as_mut(), br.as_mut())
+    let mut files = files::prepare(updater, firmware, elf, bootrom)?;
+    updater.run(
+        &mut files.firmware,
+        files.updater.as_mut(),
+        files.bootrom.as_mut(),
+    )
 }
 
 /// The closing line of a successful update.

@@ -118,6 +118,24 @@ BAR = "[" + "#" * 40 + "] 100%"
 # ----- (a) a normal update -------------------------------------------------------------
 
 
+def test_run_takes_the_vendors_zip(shim, start_sim, tmp_path, capsys):
+    import zipfile
+
+    sim = start_sim("--upgrade-ms", "300")
+    full = Path(make_dup(tmp_path / "CATM1-41065.dup", 200_000))
+    diff = Path(make_dup(tmp_path / "upgdiff_38638-to-41065.dup", 60_000, "upgdiff_38638-to-41065"))
+    package = tmp_path / "CATM1-41065.zip"
+    with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(full, "CATM1-41065/" + full.name)
+        z.write(diff, "CATM1-41065/" + diff.name)
+    assert shim.run(sim.pty, str(package)) is True
+    out = capsys.readouterr().out
+    assert "Using upgdiff_38638-to-41065.dup from the package: the upgdiff from build 38638" in out
+    assert shim.last_result()["build_after"] == 41065
+    log = sim.stop()
+    assert last_transfer(log) == diff.read_bytes()
+
+
 def test_run_sends_the_image_byte_for_byte(shim, start_sim, tmp_path, capsys):
     sim = start_sim("--upgrade-ms", "300")
     dup = make_dup(tmp_path / "CATM1-41065.dup", 300_000)
