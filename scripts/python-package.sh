@@ -6,7 +6,10 @@
 #   build/venv       maturin's environment, reused while it works;
 #   build/wheels     the wheel, built afresh;
 #   build/venv-test  a fresh environment with only the wheel and pytest installed, whose
-#                    Python runs tests/python/test_cpython_shim.py against the simulator.
+#                    Python runs tests/python/test_cpython_shim.py against the simulator;
+#   build/venv-src   a fresh environment given `pip install .`, as the README tells users
+#                    (pip fetches maturin into its own build environment), whose module
+#                    and command then update the simulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +17,7 @@ PYTHON=${PYTHON:-python3}
 CARGO=${CARGO:-cargo}
 BUILD_VENV=build/venv
 TEST_VENV=build/venv-test
+SRC_VENV=build/venv-src
 WHEELS=build/wheels
 MATURIN='maturin>=1.9.4,<2'
 
@@ -51,3 +55,10 @@ PYO3_BUILD_EXTENSION_MODULE=1 "$CARGO" test -q -p sqnsupgrade-host --features py
 
 log "testing the installed package"
 SQN_REQUIRE_PACKAGE=1 "$TEST_VENV/bin/python" -m pytest -q tests/python/test_cpython_shim.py
+
+# What the README tells users: `pip install .` from this directory into a fresh environment.
+log "pip install . into a fresh $SRC_VENV"
+rm -rf "$SRC_VENV"
+"$PYTHON" -m venv "$SRC_VENV"
+"$SRC_VENV/bin/python" -m pip install -q .
+SQN_VENV="$SRC_VENV" "$TEST_VENV/bin/python" -m pytest -q tests/python/test_pip_install.py
