@@ -148,7 +148,9 @@ impl BuiltinSim {
         })
     }
 
-    fn stop(mut self) {
+    /// Stops the simulator; its record folder (the log and a copy of every image it
+    /// received) is removed unless `keep` (`--debug`, which says where it is).
+    fn stop(mut self, keep: bool) {
         // SIGTERM: the simulator writes its record and exits.
         #[cfg(unix)]
         // SAFETY: plain kill(2) on our own child.
@@ -158,6 +160,9 @@ impl BuiltinSim {
         #[cfg(not(unix))]
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !keep {
+            let _ = std::fs::remove_dir_all(&self.record);
+        }
     }
 
     /// Compares the last image the simulator received with `expected`.
@@ -341,13 +346,20 @@ fn list_ports() -> ExitCode {
 fn with_simulator(cli: &Cli, program: &str, say: &Say) -> ExitCode {
     match BuiltinSim::start() {
         Ok(sim) => {
-            say.line(&format!(
-                "Using the built-in modem simulator on {} (its record: {})",
-                sim.pty, sim.record
-            ));
+            if cli.debug {
+                say.line(&format!(
+                    "Using the built-in modem simulator on {} (its record, kept: {})",
+                    sim.pty, sim.record
+                ));
+            } else {
+                say.line(&format!(
+                    "Using the built-in modem simulator on {}",
+                    sim.pty
+                ));
+            }
             let pty = sim.pty.clone();
             let code = run_command(cli, program, Some(&pty), Some(&sim), say);
-            sim.stop();
+            sim.stop(cli.debug);
             code
         }
         Err(e) => {

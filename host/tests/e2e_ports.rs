@@ -94,13 +94,33 @@ fn list_ports_runs() {
 fn the_built_in_simulator_only_when_asked() {
     let dir = temp_dir("simport");
     let dup = make_dup(&dir, "CATM1-41065.dup", 200_000, "CATM1-41065");
-    let o = cli_env(&["--port", "sim", "run", dup.to_str().unwrap()], &[]);
+    // The simulator's record goes to the temporary folder: one of our own here.
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp_env = [("TMPDIR", tmp.to_str().unwrap())];
+    let o = cli_env(&["--port", "sim", "run", dup.to_str().unwrap()], &tmp_env);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("Using the built-in modem simulator"), "{out}");
     assert!(out.contains("Upgrade completed!"), "{out}");
     assert!(
         out.contains("Simulator check: the image it received is identical"),
+        "{out}"
+    );
+    // Nothing left behind: the record (a copy of the image) is removed...
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+    // ...unless --debug, which says where it is and keeps it.
+    let o = cli_env(&["--port", "sim", "--debug", "state"], &tmp_env);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let kept = out
+        .split("(its record, kept: ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        std::path::Path::new(kept).join("log.json").is_file(),
         "{out}"
     );
 }
