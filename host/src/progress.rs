@@ -149,7 +149,7 @@ impl HostEvents {
     }
 }
 
-/// `  40% (2,398,775 of 5,996,938 bytes, 81.9 KB/s, 44 s left)`.
+/// `  40% (2,398,775 of 5,996,938 bytes, 81.9 kB/s, 44 s left)` (1 kB = 1000 bytes).
 fn line(t: &Transfer, now: Instant) -> String {
     let percent = (t.done * 100).checked_div(t.total).unwrap_or(100);
     let secs = now.duration_since(t.started).as_secs_f64();
@@ -164,7 +164,7 @@ fn line(t: &Transfer, now: Instant) -> String {
         String::new()
     };
     format!(
-        "  {percent:>3}% ({} of {} bytes, {:.1} KB/s{left})",
+        "  {percent:>3}% ({} of {} bytes, {:.1} kB/s{left})",
         grouped(t.done),
         grouped(t.total),
         rate / 1000.0
@@ -232,7 +232,7 @@ mod tests {
         let l = line(&t, start + Duration::from_secs(4));
         assert_eq!(
             l,
-            "   40% (400,000 of 1,000,000 bytes, 100.0 KB/s, 6 s left)"
+            "   40% (400,000 of 1,000,000 bytes, 100.0 kB/s, 6 s left)"
         );
     }
 }
