@@ -35,8 +35,9 @@ pkgs=(build-essential pkg-config python3 python3-venv libclang-dev dpkg-dev xz-u
 pkgs+=(rustc-web rust-web-src gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
     binutils-xtensa-lx106)
 # Windows builds of the computer side (`make other-systems`): the MinGW-w64 linker; `file`
-# to check what was built.
-pkgs+=(gcc-mingw-w64-x86-64 file)
+# to check what was built; wine (64-bit) to run the Windows tests and the .exe against the
+# simulator.
+pkgs+=(gcc-mingw-w64-x86-64 file wine64)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -418,9 +418,20 @@ pub fn write_state(state: Option<State>, out: &mut dyn Sink) {
     }
 }
 
-/// Writes `s` so that a POSIX shell reads it back as one word.
+/// Writes `s` so that the shell of the system this runs on reads it back as one word: a
+/// POSIX shell, or on Windows cmd.exe and PowerShell.
 #[cfg(feature = "std")]
 fn shell_word(s: &[u8], out: &mut dyn Sink) {
+    if cfg!(windows) {
+        windows_word(s, out)
+    } else {
+        posix_word(s, out)
+    }
+}
+
+/// Writes `s` so that a POSIX shell reads it back as one word.
+#[cfg(feature = "std")]
+fn posix_word(s: &[u8], out: &mut dyn Sink) {
     let plain = !s.is_empty()
         && s.iter().all(|&b| {
             b.is_ascii_alphanumeric()
@@ -436,6 +447,49 @@ fn shell_word(s: &[u8], out: &mut dyn Sink) {
     out.put("'");
     escape(s, out, |b| (b == b'\'').then_some("'\\''"));
     out.put("'");
+}
+
+/// Writes `s` so that cmd.exe and PowerShell pass it to the program as one argument (as
+/// the C runtime's and Rust's argument parsing read it back): as it is when it is made of
+/// letters, digits and `_ . \ / : - +` (`C:\Users\me\CATM1-41065.dup`, `COM9`), else in
+/// double quotes, with a `"` as `\"` and the backslashes before one doubled.
+#[cfg(feature = "std")]
+fn windows_word(s: &[u8], out: &mut dyn Sink) {
+    let plain = !s.is_empty()
+        && s.iter().all(|&b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'_' | b'.' | b'\\' | b'/' | b':' | b'-' | b'+')
+        });
+    if plain {
+        out.put_bytes(s);
+        return;
+    }
+    out.put("\"");
+    let mut backslashes = 0;
+    for &b in s {
+        match b {
+            b'\\' => backslashes += 1,
+            b'"' => {
+                for _ in 0..backslashes * 2 + 1 {
+                    out.put("\\");
+                }
+                out.put("\"");
+                backslashes = 0;
+            }
+            _ => {
+                for _ in 0..backslashes {
+                    out.put("\\");
+                }
+                out.put_bytes(&[b]);
+                backslashes = 0;
+            }
+        }
+    }
+    // Before the closing quote, backslashes count double.
+    for _ in 0..backslashes * 2 {
+        out.put("\\");
+    }
+    out.put("\"");
 }
 
 /// Writes `s` as a Python string literal.
@@ -819,6 +873,7 @@ impl Record {
 mod tests {
     extern crate std;
     use super::*;
+    use std::format;
     use std::string::String;
 
     fn failure(error: Error, state: Option<State>, changed: bool) -> Failure {
@@ -849,17 +904,26 @@ mod tests {
     #[test]
     fn shell_next_steps_run_as_printed() {
         let req = shell("/home/me/My Files/CATM1-41065.dup", None);
+        // Quoted for the shell of the system the test runs on.
+        let quoted = if cfg!(windows) {
+            "\"/home/me/My Files/CATM1-41065.dup\""
+        } else {
+            "'/home/me/My Files/CATM1-41065.dup'"
+        };
         let stp = Error::Stp {
             problem: crate::error::StpProblem::NoReply,
             offset: 4032,
         };
         assert_eq!(
             next(&failure(stp, Some(State::Upgrade), true), &req),
-            "sqnsupgrade --port /dev/ttyUSB0 run '/home/me/My Files/CATM1-41065.dup'"
+            format!("sqnsupgrade --port /dev/ttyUSB0 run {quoted}")
         );
         assert_eq!(
-            next(&failure(Error::UpdaterNeeded, Some(State::Recovery), false), &req),
-            "sqnsupgrade --port /dev/ttyUSB0 run '/home/me/My Files/CATM1-41065.dup' --updater <updater.elf>"
+            next(
+                &failure(Error::UpdaterNeeded, Some(State::Recovery), false),
+                &req
+            ),
+            format!("sqnsupgrade --port /dev/ttyUSB0 run {quoted} --updater <updater.elf>")
         );
         let diff = shell("upgdiff_38638-to-41065.dup", None);
         assert_eq!(
@@ -876,13 +940,43 @@ mod tests {
         );
         let quote = shell("it's.dup", None);
         let mut s = String::new();
-        shell_word(b"it's.dup", &mut s);
+        posix_word(b"it's.dup", &mut s);
         assert_eq!(s, "'it'\\''s.dup'");
+        let its = if cfg!(windows) {
+            "run \"it's.dup\""
+        } else {
+            "run 'it'\\''s.dup'"
+        };
         assert!(next(
             &failure(Error::Cancelled, Some(State::Upgrade), true),
             &quote
         )
-        .ends_with("run 'it'\\''s.dup'"));
+        .ends_with(its));
+    }
+
+    #[test]
+    fn windows_words_read_back_as_one_argument() {
+        let word = |w: &str| {
+            let mut s = String::new();
+            windows_word(w.as_bytes(), &mut s);
+            s
+        };
+        assert_eq!(word("COM9"), "COM9");
+        assert_eq!(
+            word(r"C:\Users\me\Downloads\CATM1-41065.dup"),
+            r"C:\Users\me\Downloads\CATM1-41065.dup"
+        );
+        assert_eq!(
+            word(r"C:\Users\John Smith\CATM1-41065.dup"),
+            r#""C:\Users\John Smith\CATM1-41065.dup""#
+        );
+        assert_eq!(word("it's.dup"), r#""it's.dup""#);
+        assert_eq!(word(""), r#""""#);
+        // Backslashes before a quote, or before the closing one, count double.
+        assert_eq!(word(r"a b\"), r#""a b\\""#);
+        assert_eq!(word(r#"a\"b"#), r#""a\\\"b""#);
+        // %PATH% is quoted, not left plain.
+        assert!(word("%PATH%").starts_with('"'));
     }
 
     #[test]

@@ -149,17 +149,47 @@ pub struct Port {
     inner: Box<dyn serialport::SerialPort>,
 }
 
-/// What an error opening a port means for the user.
-fn open_error(e: serialport::Error) -> Error {
+/// What an error opening the port `name` means for the user.
+fn open_error(name: &str, e: serialport::Error) -> Error {
     use serialport::ErrorKind as K;
     Error::Port(match e.kind() {
-        // Another program holds it: an exclusive lock or TIOCEXCL refused (on Windows,
-        // access denied to an open COM port).
-        K::NoDevice => PortProblem::Busy,
+        K::NoDevice => no_device(name),
         K::Io(io::ErrorKind::NotFound) => PortProblem::Missing,
         K::Io(io::ErrorKind::PermissionDenied) => PortProblem::Denied,
         _ => PortProblem::Unavailable,
     })
+}
+
+/// The crate's `NoDevice` on Unix: another program holds the port (its exclusive lock
+/// or TIOCEXCL refused us).
+#[cfg(not(windows))]
+fn no_device(_name: &str) -> PortProblem {
+    PortProblem::Busy
+}
+
+/// The crate's `NoDevice` on Windows stands for a missing port (ERROR_FILE_NOT_FOUND,
+/// ERROR_PATH_NOT_FOUND) and for one another program holds (ERROR_ACCESS_DENIED): asked
+/// again through std, whose error keeps the code.
+#[cfg(windows)]
+fn no_device(name: &str) -> PortProblem {
+    let path = if name.starts_with('\\') {
+        name.to_string()
+    } else {
+        format!(r"\\.\{name}")
+    };
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+    {
+        Err(e) => match e.raw_os_error() {
+            Some(5) => PortProblem::Busy,
+            Some(2 | 3) => PortProblem::Missing,
+            _ => PortProblem::Unavailable,
+        },
+        // Free by now (the other program let go): nothing certain to say.
+        Ok(_) => PortProblem::Unavailable,
+    }
 }
 
 /// A failed read or write: the device gone (unplugged, the other end of a pty closed) or
@@ -196,7 +226,7 @@ impl Port {
         let inner = serialport::new(name, baud)
             .timeout(Duration::from_millis(100))
             .open()
-            .map_err(open_error)?;
+            .map_err(|e| open_error(name, e))?;
         Ok(Port { inner })
     }
 }
