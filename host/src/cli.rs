@@ -149,7 +149,7 @@ impl BuiltinSim {
     }
 
     /// Stops the simulator; its record folder (the log and a copy of every image it
-    /// received) is removed unless `keep` (`--debug`, which says where it is).
+    /// received) is removed unless `keep`.
     fn stop(mut self, keep: bool) {
         // SIGTERM: the simulator writes its record and exits.
         #[cfg(unix)]
@@ -358,8 +358,17 @@ fn with_simulator(cli: &Cli, program: &str, say: &Say) -> ExitCode {
                 ));
             }
             let pty = sim.pty.clone();
+            let record = sim.record.clone();
             let code = run_command(cli, program, Some(&pty), Some(&sim), say);
-            sim.stop(cli.debug);
+            // Kept to look into when the simulated modem failed or the update was stopped
+            // (not for a refused input: the modem was not asked).
+            let failed = [report::status::MODEM_FAILURE, report::status::CANCELLED]
+                .into_iter()
+                .any(|status| code == ExitCode::from(status));
+            sim.stop(cli.debug || failed);
+            if failed && !cli.debug {
+                say.line(&format!("The simulator's record is kept: {record}"));
+            }
             code
         }
         Err(e) => {
@@ -477,6 +486,16 @@ fn finish(ended: Ended, req: &Request<'_>, cli: &Cli, say: &Say) -> ExitCode {
     }
 }
 
+/// The files of `update`: a .dup from disk, or those its package's choice picks.
+fn prepare<H: Hal>(updater: &mut Updater<'_, H>, update: &Update) -> Result<files::Files, Failure> {
+    files::prepare(
+        updater,
+        &update.file,
+        update.updater.as_deref(),
+        update.bootrom.as_deref(),
+    )
+}
+
 /// `run`: the files (a package's chosen for the modem), then the update.
 fn run_update<H: Hal>(
     updater: &mut Updater<'_, H>,
@@ -484,12 +503,7 @@ fn run_update<H: Hal>(
     sim: Option<&BuiltinSim>,
     say: &Say,
 ) -> Ended {
-    let mut files = match files::prepare(
-        updater,
-        &update.file,
-        update.updater.as_deref(),
-        update.bootrom.as_deref(),
-    ) {
+    let mut files = match prepare(updater, update) {
         Ok(f) => f,
         Err(f) => return Ended::Failed(f),
     };
@@ -529,12 +543,7 @@ fn image_bytes(path: &str, image: &AnyImage) -> Option<Vec<u8>> {
 
 /// `check` with a modem: its state (read-only), a package's choice, the checks and the plan.
 fn check_with_modem<H: Hal>(updater: &mut Updater<'_, H>, update: &Update) -> Ended {
-    let mut files = match files::prepare(
-        updater,
-        &update.file,
-        update.updater.as_deref(),
-        update.bootrom.as_deref(),
-    ) {
+    let mut files = match prepare(updater, update) {
         Ok(f) => f,
         Err(f) => return Ended::Failed(f),
     };

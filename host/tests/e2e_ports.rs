@@ -188,3 +188,46 @@ fn shell_completions_are_generated() {
         assert!(String::from_utf8_lossy(&o.stdout).contains("sqnsupgrade"));
     }
 }
+
+#[test]
+fn the_built_in_simulators_record_is_kept_when_the_update_stops() {
+    use std::io::{BufRead, BufReader, Read};
+    let dir = temp_dir("simstop");
+    let dup = make_dup(&dir, "CATM1-41065.dup", 5_000_000, "CATM1-41065");
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sqnsupgrade"))
+        .args(["--port", "sim", "run", dup.to_str().unwrap()])
+        .env_remove("SQNSUPGRADE_PORT")
+        .env("TMPDIR", &tmp)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Ctrl-C (to the command only) once the image is on its way.
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    let mut line = String::new();
+    while !seen.contains("Sending the image") {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "{seen}");
+        seen.push_str(&line);
+    }
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    out.read_to_string(&mut seen).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{seen}");
+    // The record stays, and the output says where.
+    let kept = seen
+        .split("The simulator's record is kept: ")
+        .nth(1)
+        .and_then(|r| r.lines().next())
+        .unwrap_or_else(|| panic!("{seen}"));
+    assert!(std::path::Path::new(kept).starts_with(&tmp), "{kept}");
+    assert!(
+        std::path::Path::new(kept).join("log.json").is_file(),
+        "{seen}"
+    );
+}
