@@ -9,7 +9,7 @@ MICROPY_DIR ?= $(CURDIR)/build/micropython
 MICROPY_BUILD := build-sqnsupgrade
 MICROPYTHON_BIN := build/micropython-sqn
 
-.PHONY: all setup build demo test lint lint-micropython no-std unit-and-e2e python-tests python-package micropython mcu cross other-systems fuzz bench bench-mcu clean
+.PHONY: all setup build demo test lint lint-micropython no-std unit-and-e2e python-tests python-package micropython mcu cross xtensa other-systems fuzz bench bench-mcu bench-xtensa clean
 
 all: build
 
@@ -26,9 +26,10 @@ demo: setup build
 	target/release/sqnsupgrade --port sim run $(DEMO_IMAGE)
 
 # Quick start 2: every test (format, lints, Rust unit and end-to-end tests, the MicroPython
-# module on the unix port, the emulated Cortex-M3 board and the cross builds, the Python
-# package for computers, a short run of every fuzz target).
-test: setup lint no-std unit-and-e2e micropython lint-micropython mcu cross other-systems python-tests python-package fuzz
+# module on the unix port, the emulated Cortex-M3 board, the cross builds and the ESP32
+# library on an emulated Xtensa core, the Python package for computers, a short run of
+# every fuzz target).
+test: setup lint no-std unit-and-e2e micropython lint-micropython mcu cross xtensa other-systems python-tests python-package fuzz
 
 # Clippy with the default features, then with every feature (the CPython extension's,
 # `python`, included: checking it needs a python3 for pyo3's configuration, no libpython).
@@ -66,21 +67,33 @@ micropython:
 mcu:
 	MICROPY_DIR=$(MICROPY_DIR) bash scripts/build-mcu.sh
 
-# The module's library for Cortex-M3 and the ESP32 (Xtensa), with the board's bindings:
-# sizes, top contributors, deepest static stack, undefined symbols (fails on one outside
-# the allow-list), Rust panic paths left in the firmware (fails on any).
-# build/cross/report.json. Its own cargo target dir (build/cross/target): target/ untouched.
+# The module's library for Cortex-M3 and the ESP32 (Xtensa), with the board's bindings; the
+# ESP32 library made from rustc's assembly and linked with the C glue by GNU ld (fails on
+# any relocation it rejects): sizes from both real links, top contributors, the Cortex-M3's
+# deepest static stack, undefined symbols (fails on one outside the allow-list), Rust panic
+# paths left in either link (fails on any). build/cross/report.json. Its own cargo target
+# dir (build/cross/target): target/ untouched.
 cross: mcu
 	bash scripts/cross.sh
 
+# The Xtensa test board (tests/xtensa/board): the ESP32 library exactly as `make cross`
+# ships it, linked by GNU ld, on QEMU's de212 core (the ESP32's windowed ABI), every flow
+# against the simulator (tests/python/test_xtensa.py). Run it by hand with
+# scripts/xtensa-board.sh.
+xtensa: cross
+	bash scripts/build-xtensa.sh
+	$(CARGO) build -p sqnsim
+	$(CARGO) build --release -p sqnsim
+	python3 -m pytest -q tests/python/test_xtensa.py
+
 # Everything in tests/python but the Python package's tests (python-package runs them with
-# the package installed in its own environment).
+# the package installed in its own environment) and the Xtensa board's (make xtensa).
 python-tests:
 	$(CARGO) build --workspace
 	$(CARGO) build --release --workspace
 	SQN_MICROPYTHON=$(CURDIR)/$(MICROPYTHON_BIN) python3 -m pytest -q tests/python \
 	  --ignore=tests/python/test_cpython_shim.py --ignore=tests/python/test_pip_install.py \
-	  --ignore=tests/python/test_windows.py
+	  --ignore=tests/python/test_windows.py --ignore=tests/python/test_xtensa.py
 
 # The Python package for computers (pyproject.toml: the extension module host/src/py.rs and
 # the `sqnsupgrade` command), as users get it: maturin (build/venv) builds the wheel into
@@ -96,6 +109,9 @@ bench: build micropython
 
 bench-mcu: mcu cross
 	bash scripts/bench-mcu.sh
+
+bench-xtensa: xtensa
+	python3 scripts/bench_xtensa.py
 
 clean:
 	$(CARGO) clean

@@ -8,12 +8,24 @@
 # with the bindgen flags and cargo settings that `make mcu` (scripts/build-mcu.sh) saved in
 # build/mcu/bindgen-flags{,.env}: the bindings of the 32-bit qemu port configuration, the
 # same cargo target dir (build/cross/target), so the Cortex-M3 library is the firmware's
-# own and is not built twice. Then scripts/cross_report.py writes build/cross/report.json
-# and prints sizes, the top contributors, the deepest static stack from sqn_rs_call, the
-# undefined-symbol check (fails on a symbol outside the allow-list) and the Rust panic
-# paths left in build/mcu/firmware.elf (fails on any; SQN_FAIL_ON_PANICS=0 only lists them).
+# own and is not built twice.
 #
-# No ESP32 linker or C compiler here: Xtensa is compile-and-measure only.
+# The ESP32 library is made from rustc's assembly (scripts/xtensa-asm-lib.sh: LLVM 22.1.8's
+# Xtensa objects are rejected by GNU ld). Then, as a firmware builder would:
+#   - the C glue is compiled for the ESP32's CPU too (scripts/xtensa-cc.sh, clang-22 and
+#     llc-22, MicroPython's headers in the same 32-bit configuration, ROM text compression
+#     off as on Pycom's 1.11): build/cross/xtensa-esp32/modsqnsupgrade.o;
+#   - GNU ld (xtensa-lx106-elf-ld --no-relax: the ESP-IDF linker's Xtensa backend, as
+#     Debian packages it) links the library and the glue with --gc-sections from the
+#     module's registration (sqn_user_cmodule) and entry (sqn_rs_call), with the firmware's
+#     symbols left open: build/cross/xtensa-esp32/module.elf and module.map. Any error
+#     (a "dangerous relocation" above all) fails this script.
+# scripts/cross_report.py then writes build/cross/report.json and prints sizes (the
+# Cortex-M3 firmware link and this ESP32 link), the top contributors, the deepest static
+# stack from sqn_rs_call on the Cortex-M3 (on the ESP32 the stack is measured on the test
+# board: `make xtensa`), the undefined-symbol check (fails on a symbol outside the
+# allow-list) and the Rust panic paths left in both links (fails on any;
+# SQN_FAIL_ON_PANICS=0 only lists them).
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,13 +50,14 @@ done
 BINDGEN_FLAGS=$(cat "$MCU/bindgen-flags")
 
 # The cargo command of mpy_glue/micropython.mk, for another target.
-build_lib() { # target, extra cargo flags...
+build_lib() { # target, extra rustc flags, extra cargo flags...
     local target=$1
-    shift
+    local extra_rustc=$2
+    shift 2
     local rustc_args=()
-    if [ -n "${SQN_RUSTC_FLAGS// /}" ]; then
+    if [ -n "${SQN_RUSTC_FLAGS// /}${extra_rustc// /}" ]; then
         # shellcheck disable=SC2206
-        rustc_args=(-- $SQN_RUSTC_FLAGS)
+        rustc_args=(-- $SQN_RUSTC_FLAGS $extra_rustc)
     fi
     # shellcheck disable=SC2086
     (cd "$REPO" && env $SQN_CARGO_ENV MICROPY_DIR="$MICROPY_DIR" SQN_BINDGEN_FLAGS="$BINDGEN_FLAGS" \
@@ -56,7 +69,7 @@ build_lib() { # target, extra cargo flags...
 thumb_lib=$SQN_TARGET_DIR/$SQN_RUST_TARGET/$SQN_PROFILE/libsqnsupgrade.a
 before=$(stat -c %Y "$thumb_lib" 2>/dev/null || echo none)
 log "Cortex-M3 ($SQN_RUST_TARGET): the firmware's library"
-build_lib "$SQN_RUST_TARGET"
+build_lib "$SQN_RUST_TARGET" ""
 if [ "$before" != "$(stat -c %Y "$thumb_lib")" ]; then
     log "note: $thumb_lib was rebuilt (Rust sources changed since \`make mcu\`, or this"
     log "      script's cargo command no longer matches mpy_glue/micropython.mk's)"
@@ -64,11 +77,43 @@ fi
 mkdir -p "$OUT/thumbv7m" "$OUT/xtensa-esp32"
 cp "$thumb_lib" "$OUT/thumbv7m/libsqnsupgrade.a"
 
-log "ESP32 (Xtensa, $(basename "$XTENSA_SPEC"))"
+log "ESP32 (Xtensa, $(basename "$XTENSA_SPEC")): from rustc's assembly"
 flags=()
 case " $SQN_CARGO_FLAGS " in *" -Zjson-target-spec "*) ;; *) flags+=(-Zjson-target-spec) ;; esac
-build_lib "$XTENSA_SPEC" "${flags[@]}"
-cp "$SQN_TARGET_DIR/$(basename "$XTENSA_SPEC" .json)/$SQN_PROFILE/libsqnsupgrade.a" "$OUT/xtensa-esp32/libsqnsupgrade.a"
+build_lib "$XTENSA_SPEC" "--emit=asm,link" "${flags[@]}"
+XT=$OUT/xtensa-esp32
+bash "$SCRIPT_DIR/xtensa-asm-lib.sh" \
+    "$SQN_TARGET_DIR/$(basename "$XTENSA_SPEC" .json)/$SQN_PROFILE/deps" "$XT/libsqnsupgrade.a"
+
+log "ESP32: the C glue for the ESP32's CPU (clang-22, llc-22)"
+# The 32-bit port configuration of the bindings, for clang's Xtensa target: its own
+# freestanding headers and newlib's, not arm-none-eabi-gcc's; no ROM text compression.
+glue_flags=()
+eval "set -- $BINDGEN_FLAGS"
+while [ $# -gt 0 ]; do
+    case $1 in
+        --target=*) ;;
+        -isystem)
+            case $2 in */arm-none-eabi/include) glue_flags+=(-isystem "$2") ;; esac
+            shift ;;
+        -DMICROPY_ROM_TEXT_COMPRESSION=*) ;;
+        *) glue_flags+=("$1") ;;
+    esac
+    shift
+done
+bash "$SCRIPT_DIR/xtensa-cc.sh" "$REPO/mpy_glue/modsqnsupgrade.c" "$XT/modsqnsupgrade.o" \
+    "${glue_flags[@]}" -DMICROPY_ROM_TEXT_COMPRESSION=0
+
+log "ESP32: GNU ld links the library and the glue as a firmware would"
+rm -f "$XT/module.elf" "$XT/module.map"
+if ! xtensa-lx106-elf-ld --no-relax --gc-sections -T "$SCRIPT_DIR/cross/xtensa-module.ld" \
+    -u sqn_user_cmodule -u sqn_rs_call --unresolved-symbols=ignore-all \
+    -Map "$XT/module.map" -o "$XT/module.elf" "$XT/modsqnsupgrade.o" "$XT/libsqnsupgrade.a" \
+    > "$XT/link.log" 2>&1 || grep -qv -e 'GNU-stack' -e 'deprecated' -e 'RWX' "$XT/link.log"; then
+    cat "$XT/link.log" >&2
+    echo "cross: GNU ld rejected the ESP32 library (above): a firmware link would fail too" >&2
+    exit 1
+fi
 
 report_args=()
 [ "${SQN_FAIL_ON_PANICS:-1}" = 1 ] && report_args+=(--fail-on-panics)

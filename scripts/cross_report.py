@@ -6,23 +6,28 @@ Reads, under --repo:
   build/mcu/qemu/mpy_glue/modsqnsupgrade.su          the C glue's frame sizes (gcc -fstack-usage)
   build/cross/thumbv7m/libsqnsupgrade.a              the Rust library for Cortex-M3
   build/cross/xtensa-esp32/libsqnsupgrade.a          the Rust library for the ESP32
+  build/cross/xtensa-esp32/module.map, module.elf    GNU ld's link of that library and the
+                                                     C glue compiled for the ESP32 (cross.sh)
   mpy_glue/sqn_glue.h                                the sqn_glue_* functions the glue offers
 
 Writes build/cross/report.json and prints:
-  - per target: text, rodata, data, bss of the module. Cortex-M3: what the firmware link
-    kept (link map, after "Linker script and memory map"; the module = the members of
-    libsqnsupgrade.a and modsqnsupgrade.o). ESP32 (no linker here): an estimate, the
-    sections reachable through relocations from sqn_rs_call (and the panic handler);
+  - per target: text, rodata, data, bss of the module, as a real link kept them (link map,
+    after "Linker script and memory map"; the module = the members of libsqnsupgrade.a and
+    modsqnsupgrade.o). Cortex-M3: the test firmware's link. ESP32: GNU ld's link of the
+    library and the glue (scripts/cross.sh);
   - the largest functions and objects kept, per target;
-  - the deepest static stack from sqn_rs_call: frame sizes from .stack_sizes
-    (-Zemit-stack-sizes), call edges from relocations (any reference from a function's
-    code or literal pool to another function counts as a possible call); recursion, if any;
-    a second figure also follows function tables the code refers to (vtables: dyn calls);
+  - on the Cortex-M3, the deepest static stack from sqn_rs_call: frame sizes from
+    .stack_sizes (-Zemit-stack-sizes), call edges from relocations (any reference from a
+    function's code or literal pool to another function counts as a possible call);
+    recursion, if any; a second figure also follows function tables the code refers to
+    (vtables: dyn calls). On the ESP32 the library's calls are resolved by the assembler
+    (no relocations to follow): its stack is measured on the Xtensa test board instead
+    (`make xtensa`);
   - the undefined-symbol check: the symbols each library leaves undefined (undefined in a
     member and defined in none) must be in ALLOWED (what a MicroPython firmware and its C
     library provide); any other makes this script fail;
-  - the Rust panic paths in the linked firmware (arm-none-eabi-nm -C); --fail-on-panics
-    makes any of them fail the script.
+  - the Rust panic paths in both links (arm-none-eabi-nm -C, xtensa-lx106-elf-nm -C);
+    --fail-on-panics makes any of them fail the script.
 
 Needs pyelftools (scripts/setup.sh installs it) and binutils' c++filt for demangling.
 """
@@ -83,6 +88,8 @@ PANIC_PATTERNS = [
 PANIC_RE = re.compile("|".join(PANIC_PATTERNS))
 
 ENTRY = "sqn_rs_call"
+# text + rodata of the module on the ESP32 (tests/python/test_cross.py asserts it too).
+ESP32_BUDGET = 40 * 1024
 PANIC_HANDLER = "rust_begin_unwind"
 
 KINDS = ("text", "rodata", "data", "bss")
@@ -356,7 +363,7 @@ def map_sizes(map_path, elf_symbols, demangle, module_helpers=frozenset()):
             out_sec = m.group(1)
             pending = None
             continue
-        if out_sec not in (".text", ".data", ".bss"):
+        if out_sec not in (".text", ".rodata", ".data", ".bss"):
             continue
         m = re.match(r"^ (\S+)\s+0x([0-9a-fA-F]+)\s+0x([0-9a-fA-F]+)\s+(\S.*)$", line)
         if m and not line.startswith(" *"):
@@ -421,6 +428,29 @@ def elf_symbol_names(elf_path):
             if addr not in names or s["st_info"]["bind"] == "STB_GLOBAL":
                 names[addr] = s.name
     return names
+
+
+def elf_items(elf_path, demangle):
+    """Every function and object of a linked ELF with its size (its symbol's): the ESP32
+    library keeps its code in one section, so its link map names no functions."""
+    items = []
+    with open(elf_path, "rb") as f:
+        elf = ELFFile(f)
+        sections = list(elf.iter_sections())
+        for sym in elf.get_section_by_name(".symtab").iter_symbols():
+            shndx = sym["st_shndx"]
+            if (sym["st_info"]["type"] not in ("STT_FUNC", "STT_OBJECT") or not sym.name
+                    or not isinstance(shndx, int) or sym["st_size"] == 0):
+                continue
+            sec = sections[shndx]
+            kind = kind_of(sec.name, sec["sh_type"] == "SHT_NOBITS")
+            if kind:
+                items.append({"name": sym.name, "kind": kind, "size": sym["st_size"],
+                              "member": "-"})
+    demangle.prime(i["name"] for i in items)
+    for i in items:
+        i["name"] = demangle(i["name"])
+    return items
 
 
 def reachable_sections(lib, roots, external=frozenset()):
@@ -741,10 +771,10 @@ def undefined_check(lib, allowed):
     return {"undefined": und, "not_allowed": [s for s in und if s not in allowed]}
 
 
-def panic_paths(elf_path):
-    nm = shutil.which("arm-none-eabi-nm")
+def panic_paths(elf_path, tool="arm-none-eabi-nm"):
+    nm = shutil.which(tool)
     if not nm:
-        return {"error": "arm-none-eabi-nm not found"}
+        return {"error": "%s not found" % tool}
     out = subprocess.run([nm, "-C", str(elf_path)], capture_output=True, text=True, check=True).stdout
     found = []
     for line in out.splitlines():
@@ -838,45 +868,47 @@ def main():
         "top": sorted(items, key=lambda i: -i["size"])[:args.top], "stack": t_stack,
         "glue_frames": su, **t_und}
 
-    # ESP32: estimate from the library.
+    # ESP32: GNU ld's link of the library and the glue (scripts/cross.sh).
     xt = Library(cross / "xtensa-esp32" / "libsqnsupgrade.a")
-    x_totals, x_items = estimate_sizes(xt, demangle)
-    # What stays when the firmware's C library and libgcc provide memcpy, __udivdi3 & co.
-    # (the Rust library's compiler_builtins member is then not needed at all).
-    x_fw, x_fw_items = estimate_sizes(xt, demangle, external=frozenset(C_LIBRARY | LIBGCC))
-    x_stack = stack_report(xt, {}, demangle)
+    x_map, x_elf = cross / "xtensa-esp32" / "module.map", cross / "xtensa-esp32" / "module.elf"
+    x_totals, _ = map_sizes(x_map, elf_symbol_names(x_elf), demangle)
+    x_items = elf_items(x_elf, demangle)
     x_und = undefined_check(xt, allowed)
+    x_panics = panic_paths(x_elf, "xtensa-lx106-elf-nm")
+    x_code = x_totals["module"]["text"] + x_totals["module"]["rodata"]
     report["targets"]["xtensa-esp32"] = {
-        "library": str(xt.path),
-        "sizes_source": "estimate: sections reachable through relocations from %s" % ENTRY,
-        "sizes": x_totals, "sizes_with_firmware_libc_libgcc": x_fw,
-        "top": sorted(x_fw_items, key=lambda i: -i["size"])[:args.top],
-        "top_with_rust_helpers": sorted(x_items, key=lambda i: -i["size"])[:args.top],
-        "stack": x_stack, **x_und}
+        "library": str(xt.path), "sizes_source": "link map %s (GNU ld, kept sections)" % x_map,
+        "sizes": x_totals["module"], "sizes_rust": x_totals["rust"], "sizes_glue": x_totals["glue"],
+        "code_budget": ESP32_BUDGET, "code_headroom": ESP32_BUDGET - x_code,
+        "top": sorted(x_items, key=lambda i: -i["size"])[:args.top],
+        "stack": {"measured_on": "the Xtensa test board (make xtensa): build/xtensa/figures.json"},
+        "panics": x_panics, **x_und}
     report["panics"] = {"firmware": str(elf), **panics}
 
     lines += table_sizes([
         ("Cortex-M3, linked (Rust + C glue)", totals["module"]),
         ("  Rust library", totals["rust"]),
         ("  C glue (modsqnsupgrade.o)", totals["glue"]),
-        ("  (same method as ESP32: reachable)", est),
-        ("ESP32 Xtensa, estimate (reachable)", x_totals),
-        ("  same, libc/libgcc from the firmware", x_fw),
+        ("  (estimate: reachable from the entry)", est),
         ("  (Rust's C helpers used by MicroPython)", totals["helpers_for_firmware"]),
         ("whole test firmware (for scale)", totals["firmware"]),
+        ("ESP32 Xtensa, GNU ld (Rust + C glue)", x_totals["module"]),
+        ("  Rust library", x_totals["rust"]),
+        ("  C glue (modsqnsupgrade.o, clang-22)", x_totals["glue"]),
     ])
+    lines.append("ESP32 module text + rodata: %d bytes, budget %d, headroom %d"
+                 % (x_code, ESP32_BUDGET, ESP32_BUDGET - x_code))
     lines.append("")
     lines += table_top("Top %d kept, Cortex-M3 (firmware link):" % args.top, items, args.top)
     lines.append("")
-    lines += table_top("Top %d reachable, ESP32 (estimate, C helpers from the firmware):"
-                       % args.top, x_fw_items, args.top)
+    lines += table_top("Top %d kept, ESP32 (GNU ld):" % args.top, x_items, args.top)
     lines.append("")
     lines += table_stack("Deepest static stack from %s, Cortex-M3" % ENTRY, t_stack)
     if su:
         lines.append("  C glue frames (gcc -fstack-usage): " + ", ".join(
             "%s %d" % (k, v) for k, v in sorted(su.items(), key=lambda kv: -kv[1])))
     lines.append("")
-    lines += table_stack("Deepest static stack from %s, ESP32" % ENTRY, x_stack)
+    lines.append("ESP32 stack: measured on the Xtensa test board (make xtensa)")
     lines.append("")
     failed = False
     for name, und in (("thumbv7m", t_und), ("xtensa-esp32", x_und)):
@@ -888,12 +920,17 @@ def main():
         else:
             lines.append("undefined symbols (%s), all allowed: %s" % (name, ", ".join(und["undefined"])))
     lines.append("")
-    syms = panics.get("symbols", [])
-    if "error" in panics:
-        lines.append("panic paths: %s" % panics["error"])
-    else:
-        lines.append("Rust panic paths in %s: %d" % (elf.relative_to(repo) if elf.is_relative_to(repo) else elf, len(syms)))
-        for s in syms:
+    syms = []
+    for where, found in ((elf, panics), (x_elf, x_panics)):
+        if "error" in found:
+            lines.append("panic paths: %s" % found["error"])
+            failed = True
+            continue
+        found_syms = found.get("symbols", [])
+        syms += found_syms
+        lines.append("Rust panic paths in %s: %d" % (
+            where.relative_to(repo) if where.is_relative_to(repo) else where, len(found_syms)))
+        for s in found_syms:
             lines.append("  " + s)
     cross.mkdir(parents=True, exist_ok=True)
     (cross / "report.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -34,6 +34,10 @@ pkgs=(build-essential pkg-config python3 python3-venv libclang-dev dpkg-dev xz-u
 # binutils that read Xtensa objects.
 pkgs+=(rustc-web rust-web-src gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
     binutils-xtensa-lx106)
+# The ESP32's side (`make cross`, `make xtensa`): LLVM 22's assembler and archiver, clang and
+# llc for C (the library is made from rustc's assembly, see scripts/xtensa-asm-lib.sh), GNU
+# ld for Xtensa (binutils-xtensa-lx106, above), and QEMU's Xtensa cores for the test board.
+pkgs+=(llvm-22 clang-22 qemu-system-misc)
 # Windows builds of the computer side (`make other-systems`): the MinGW-w64 linker; `file`
 # to check what was built; wine (64-bit) to run the Windows tests and the .exe against the
 # simulator.

@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""xtensa_asm.py [--unit NAME] IN.s OUT.s: make LLVM 22's Xtensa assembly link with GNU ld,
+and as compact as what GNU's own tools make of GCC's.
+
+Why (checked with Debian's rustc-web, clang-22/llc-22 and llvm-mc-22, LLVM 22.1.8):
+- LLVM writes each function's literal pool (`.literal_position`, `.literal LABEL, VALUE`)
+  *before* switching to the function's section, so its integrated assembler appends the
+  pool, unaligned, to the previous function's section, and GNU ld (the linker of ESP-IDF
+  and of Pycom's firmware) rejects every `l32r` that loads from it: "dangerous relocation:
+  l32r: misaligned literal target". (Fixed upstream after 22.1.8.)
+- LLVM calls every function through a literal (`l32r a8, .LCPI; callx8 a8`), and repeats a
+  literal's value once per use. GCC does the same with -mlongcalls, but GNU as/ld then merge
+  equal literals and turn calls that reach into direct `call8`s. GNU ld cannot do that here:
+  objects from llvm-mc have none of the markers its relaxation needs.
+
+What this does, on one compilation unit (the Rust library's single LTO module, or one C
+file):
+1. Every code section (`.text`, `.text.<function>`) becomes one section, `.text.<NAME>`
+   (NAME from --unit, default the file's stem). Unused-function removal by the linker
+   (--gc-sections) then works per unit instead of per function: the unit is kept whole
+   when anything in it is used (the library's single entry point, sqn_rs_call, reaches
+   nearly all of it anyway).
+2. Every literal goes into one section, `.literal.<NAME>` ("ax", word-aligned), written
+   before the code section in the object, so that GNU ld places it just before the code
+   (as ESP-IDF's `*(.literal .text .literal.* .text.*)` does with GCC's literals): `l32r`
+   loads only from lower addresses, within 256 KiB. Equal values share one word; all of
+   their labels name it.
+3. A call to a function of this unit that is not global (`l32r a8, L` followed, without a
+   label, a branch or any use of a8 in between, by `callx8 a8`) becomes `call8 FUNCTION`:
+   both are in the same section, so the assembler resolves it and leaves no relocation
+   (GNU ld configured for the ESP8266, the one here, cannot relocate a windowed call; a
+   global or external function keeps its literal). a8 is the register callx8 writes the
+   return address to, so its value after the call is the same either way.
+4. Literal words no instruction loads any more are dropped; `.literal_position` lines too.
+5. The `.stack_sizes` entries (-Zemit-stack-sizes) follow their code into `.text.<NAME>`.
+
+Anything not of the expected shape is an error; the script never guesses. Prints one line
+of counts on standard error.
+"""
+
+import argparse
+import os
+import re
+import sys
+
+SECTION = re.compile(r'^\s*\.section\s+([^,\s]+)\s*(?:,\s*"([^"]*)")?\s*(?:,\s*(@\w+))?\s*(?:,\s*(.*?))?\s*$')
+BARE_TEXT = re.compile(r"^\s*\.text\s*$")
+LITERAL = re.compile(r"^\s*\.literal\s+([^,\s]+)\s*,\s*(.+?)\s*$")
+FUNCTION = re.compile(r"^\s*\.type\s+([^,\s]+)\s*,\s*@function\s*(?:#.*)?$")
+GLOBAL = re.compile(r"^\s*\.(?:globl|global|weak)\s+([^\s#]+)\s*(?:#.*)?$")
+LABEL = re.compile(r"^\s*([^\s:#]+):")
+INSN = re.compile(r"^\s+([a-z][a-z0-9.]*)\b\s*(.*?)\s*(?:#.*)?$")
+LITREF = re.compile(r"\.LCPI\d+_\d+")
+
+# Mnemonics that end a straight line of code (the call conversion never crosses them).
+CONTROL = re.compile(r"^(b|j|call|ret|loop|entry|rfe|rfi|rfw|syscall|break|ill|waiti)")
+
+
+class AsmError(Exception):
+    """The assembly is not shaped as this rewrite expects."""
+
+
+def operands(text):
+    return [o.strip() for o in text.split(",")] if text else []
+
+
+def direct_call_end(body, i, literal_value, local_functions):
+    """When body[i] is `l32r a8, L` (L: a local function of the unit) and a `callx8 a8`
+    follows in straight-line code that leaves a8 alone: the index of that callx8."""
+    m = INSN.match(body[i])
+    if m is None or m.group(1) != "l32r":
+        return None
+    ops = operands(m.group(2))
+    if len(ops) != 2 or ops[0] != "a8" or literal_value.get(ops[1]) not in local_functions:
+        return None
+    for j in range(i + 1, len(body)):
+        mj = INSN.match(body[j])
+        if mj is None:
+            return None  # a label, a directive, a blank line: not straight-line code
+        mnemonic, args = mj.group(1), operands(mj.group(2))
+        if mnemonic == "callx8" and args == ["a8"]:
+            return j
+        if CONTROL.match(mnemonic) or "a8" in args:
+            return None
+    return None
+
+
+def rewrite(lines, unit):
+    code = ".text." + unit
+    lits = ".literal." + unit
+    literal_value = {}      # label -> value
+    functions, globals_ = set(), set()
+    body = []
+    for n, line in enumerate(lines, 1):
+        s = line.strip()
+        if s == ".literal_position":
+            continue
+        m = LITERAL.match(line)
+        if m:
+            if m.group(1) in literal_value:
+                raise AsmError("line %d: literal %s defined twice" % (n, m.group(1)))
+            literal_value[m.group(1)] = m.group(2)
+            continue
+        m = FUNCTION.match(line)
+        if m:
+            functions.add(m.group(1))
+        m = GLOBAL.match(line)
+        if m:
+            globals_.add(m.group(1))
+        if BARE_TEXT.match(line):
+            body.append('\t.section\t%s,"ax",@progbits\n' % code)
+            continue
+        m = SECTION.match(line)
+        if m:
+            name, flags, kind, rest = m.groups()
+            if name == ".text" or name.startswith(".text."):
+                if flags not in (None, "ax") or rest:
+                    raise AsmError("line %d: code section with unexpected attributes: %s" % (n, s))
+                body.append('\t.section\t%s,"ax",@progbits\n' % code)
+                continue
+            if name == ".stack_sizes":
+                if not rest or not (rest == ".text" or rest.startswith(".text.")):
+                    raise AsmError("line %d: .stack_sizes linked to %r" % (n, rest))
+                body.append('\t.section\t.stack_sizes,"%s",%s,%s\n' % (flags, kind, code))
+                continue
+            if name.startswith(".literal"):
+                raise AsmError("line %d: the input already has literal sections" % n)
+        body.append(line)
+
+    local_functions = functions - globals_
+    calls = 0
+    out = []
+    i = 0
+    while i < len(body):
+        j = direct_call_end(body, i, literal_value, local_functions)
+        if j is None:
+            out.append(body[i])
+            i += 1
+            continue
+        target = literal_value[operands(INSN.match(body[i]).group(2))[1]]
+        out.extend(body[i + 1:j])
+        out.append("\tcall8\t%s\n" % target)
+        calls += 1
+        i = j + 1
+
+    used = set()
+    for line in out:
+        if INSN.match(line):
+            used.update(LITREF.findall(line))
+    unknown = used - set(literal_value)
+    if unknown:
+        raise AsmError("instructions load undefined literals: %s" % ", ".join(sorted(unknown)))
+    words = {}
+    for label, value in literal_value.items():
+        if label in used:
+            words.setdefault(value, []).append(label)
+    pool = ['\t.section\t%s,"ax",@progbits\n' % lits, "\t.p2align\t2\n"]
+    for value, labels in words.items():
+        pool.extend("%s:\n" % label for label in labels)
+        pool.append("\t.long\t%s\n" % value)
+
+    # The pool goes first (after `.file`), so its section comes before the code's.
+    head = 0
+    while head < len(out) and out[head].strip().startswith((".file", ".ident")):
+        head += 1
+    result = out[:head] + pool + out[head:] if words else out
+    stats = {"literals": len(literal_value), "words": len(words), "calls": calls}
+    return result, stats
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    ap.add_argument("--unit", help="the name of the unit's sections (default: IN's stem)")
+    ap.add_argument("input")
+    ap.add_argument("output")
+    args = ap.parse_args(argv[1:])
+    unit = args.unit or re.sub(r"[^A-Za-z0-9_]", "_", os.path.splitext(os.path.basename(args.input))[0])
+    with open(args.input, encoding="utf-8") as f:
+        lines = f.readlines()
+    try:
+        out, st = rewrite(lines, unit)
+    except AsmError as e:
+        print("xtensa_asm: %s: %s" % (args.input, e), file=sys.stderr)
+        return 1
+    with open(args.output, "w", encoding="utf-8") as f:
+        f.writelines(out)
+    print("xtensa_asm: %s: %d literal(s) in %d word(s) of .literal.%s; %d call(s) made direct"
+          % (os.path.basename(args.input), st["literals"], st["words"], unit, st["calls"]),
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,159 @@
+// glue.c: what the module's C glue (mpy_glue/modsqnsupgrade.c) and MicroPython give the
+// Rust library on a firmware, given here by the test board, with the same contract
+// (mpy_glue/sqn_glue.h):
+// - the link is the modem's UART, the images are files of the computer;
+// - a Ctrl-C on the console is kept as the call's exception (a KeyboardInterrupt on
+//   MicroPython) and reported by the wrapper that saw it, which then returns
+//   SQN_GLUE_RAISED, as the glue's nlr_push wrappers do;
+// - waits sleep (board_idle_ms: WAITI until the UART's receive interrupt or a timer) and
+//   end as soon as the UART has a byte; sleeps and waits look at the console for Ctrl-C
+//   every few milliseconds (MicroPython runs its pending events there);
+// - every wrapper first spills the register windows of its callers onto the stack, as an
+//   interrupt or a task switch would on the ESP32 at any moment, so that painting the stack
+//   counts the windows' save areas too.
+#include "board.h"
+#include "sqn_glue.h"
+
+board_stream_t board_modem = { BOARD_STREAM_MODEM, -1, 0 };
+uint32_t board_progress_events;
+uint32_t board_baud_changes;
+
+// What ctx->exc points at after a Ctrl-C (MicroPython's KeyboardInterrupt object).
+static const uint32_t board_keyboard_interrupt = 0x03;
+
+#define CTRL_C_POLL_MS 5u
+
+int board_file_open(board_stream_t *file, const char *path) {
+    long fd = board_simcall(BOARD_SYS_OPEN, (long)path, 0 /* O_RDONLY */, 0, 0);
+    if (fd < 0) {
+        // The semihosting call leaves errno in a3, which C cannot see: say "missing" for
+        // the usual cause.
+        return 2;
+    }
+    long end = board_simcall(BOARD_SYS_LSEEK, fd, 0, 2 /* SEEK_END */, 0);
+    board_simcall(BOARD_SYS_LSEEK, fd, 0, 0 /* SEEK_SET */, 0);
+    if (end < 0) {
+        board_simcall(BOARD_SYS_CLOSE, fd, 0, 0, 0);
+        return 5;
+    }
+    file->kind = BOARD_STREAM_FILE;
+    file->fd = (int32_t)fd;
+    file->size = (uint32_t)end;
+    return 0;
+}
+
+// Keeps a Ctrl-C as the call's exception; 1 when the call has one.
+static int keep_interrupt(sqn_ctx_t *ctx) {
+    if (ctx->exc != NULL) {
+        return 1;
+    }
+    if (board_ctrl_c()) {
+        ctx->exc = (void *)&board_keyboard_interrupt;
+        ctx->exc_is_interrupt = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int32_t sqn_glue_read(sqn_ctx_t *ctx, void *stream, uint8_t *buf, size_t len, uint32_t *got) {
+    board_spill_windows();
+    (void)ctx;
+    board_stream_t *s = stream;
+    *got = 0;
+    if (s->kind == BOARD_STREAM_MODEM) {
+        *got = (uint32_t)board_uart_read(buf, len);
+        return 0;
+    }
+    long n = board_simcall(BOARD_SYS_READ, s->fd, (long)buf, (long)len, 0);
+    if (n < 0) {
+        return SQN_GLUE_ERRNO;
+    }
+    *got = (uint32_t)n;
+    return 0;
+}
+
+int32_t sqn_glue_write(sqn_ctx_t *ctx, const uint8_t *data, size_t len) {
+    board_spill_windows();
+    (void)ctx;
+    board_uart_write(data, len);
+    return (int32_t)len;
+}
+
+int32_t sqn_glue_wait_readable(sqn_ctx_t *ctx, uint32_t timeout_ms) {
+    board_spill_windows();
+    uint32_t start = board_ms();
+    for (;;) {
+        if (board_uart_readable()) {
+            return 1;
+        }
+        if (keep_interrupt(ctx)) {
+            return SQN_GLUE_RAISED;
+        }
+        uint32_t waited = board_ms() - start;
+        if (waited >= timeout_ms) {
+            return 0;
+        }
+        uint32_t left = timeout_ms - waited;
+        board_idle_ms(left < CTRL_C_POLL_MS ? left : CTRL_C_POLL_MS);
+    }
+}
+
+int32_t sqn_glue_set_baud(sqn_ctx_t *ctx, uint32_t baud) {
+    board_spill_windows();
+    (void)ctx;
+    board_uart_set_baud(baud);
+    board_baud_changes++;
+    return 0;
+}
+
+int32_t sqn_glue_sleep_ms(sqn_ctx_t *ctx, uint32_t ms) {
+    board_spill_windows();
+    uint32_t start = board_ms();
+    for (;;) {
+        if (keep_interrupt(ctx)) {
+            return SQN_GLUE_RAISED;
+        }
+        uint32_t slept = board_ms() - start;
+        if (slept >= ms) {
+            return 0;
+        }
+        uint32_t left = ms - slept;
+        board_idle_ms(left < CTRL_C_POLL_MS ? left : CTRL_C_POLL_MS);
+    }
+}
+
+int32_t sqn_glue_interrupted(sqn_ctx_t *ctx) {
+    board_spill_windows();
+    return keep_interrupt(ctx);
+}
+
+int32_t sqn_glue_event(sqn_ctx_t *ctx, uint32_t kind, uint32_t a, uint32_t b) {
+    board_spill_windows();
+    (void)ctx;
+    (void)a;
+    (void)b;
+    if (kind == SQN_EVENT_PROGRESS) {
+        board_progress_events++;
+    }
+    return 0;
+}
+
+int32_t sqn_glue_print(sqn_ctx_t *ctx, const char *text, size_t len) {
+    board_spill_windows();
+    (void)ctx;
+    board_write(text, len);
+    return 0;
+}
+
+void sqn_glue_panic(const char *text, size_t len) {
+    board_puts("\r\nsqnsupgrade: internal error: ");
+    board_write(text, len);
+    board_puts("\r\n");
+    board_exit(99);
+}
+
+// MicroPython's clock, which the engine reads directly (it cannot raise).
+uintptr_t mp_hal_ticks_ms(void) {
+    board_spill_windows();
+    return board_ms();
+}
