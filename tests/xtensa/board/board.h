@@ -46,7 +46,8 @@ __attribute__((noreturn)) void board_exit(int status);
 
 // The clock: milliseconds since start (wrapping), from the cycle counter.
 uint32_t board_ms(void);
-// Sleeps until the modem's UART has a byte, or at most `ms`.
+// Sleeps at most `ms`: until the modem's UART interrupts (a received byte, or room to
+// send, as board_uart_set_irq chose) or the time is up.
 void board_idle_ms(uint32_t ms);
 // Cycles spent asleep in board_idle_ms, and in all (64-bit, from the wrapping counter).
 extern uint64_t board_idle_cycles;
@@ -59,6 +60,9 @@ uint32_t board_uart_baud(void);
 int board_uart_readable(void);
 size_t board_uart_read(uint8_t *buf, size_t len);
 void board_uart_write(const uint8_t *data, size_t len);
+// Which UART events wake board_idle_ms (IER bits: 1 a received byte, 2 room to send).
+enum { BOARD_UART_IRQ_NONE = 0, BOARD_UART_IRQ_RX = 1, BOARD_UART_IRQ_TX = 2 };
+void board_uart_set_irq(uint32_t events);
 
 // ---- glue.c ----
 // What a call's link and images are on this board (the glue's void * streams).

@@ -118,7 +118,9 @@ int32_t sqn_glue_sleep_ms(sqn_ctx_t *ctx, uint32_t ms) {
             return 0;
         }
         uint32_t left = ms - slept;
+        board_uart_set_irq(BOARD_UART_IRQ_NONE); // bytes may wait: only the time wakes
         board_idle_ms(left < CTRL_C_POLL_MS ? left : CTRL_C_POLL_MS);
+        board_uart_set_irq(BOARD_UART_IRQ_RX);
     }
 }
 

@@ -2,7 +2,8 @@
 // (lx60-nommu: at 0x9d050020, registers 4 bytes apart), polled.
 //
 // QEMU hands the guest a byte from the host only when the receive FIFO has room, so a
-// polling board loses nothing. Its 16550 takes 115200 as its base rate: a divisor cannot go
+// polling board loses nothing. Its interrupt (external 0) wakes board_idle: on a received
+// byte, and while a write waits for the transmitter. Its 16550 takes 115200 as its base rate: a divisor cannot go
 // below 1, so every rate above 115200 is 115200 on the host's side of the wire (QEMU sets
 // the pty's termios from the divisor). The board keeps the rate the module asked for
 // (board_uart_baud) and the simulator is told to understand any rate (--ignore-baud).
@@ -22,7 +23,7 @@
 #define FCR_FIFO_ON_AND_CLEAR 0x07u
 #define MCR_DTR_RTS 0x03u
 #define MCR_OUT2 0x08u // gates the interrupt line on a PC's 16550 (set as a driver would)
-#define IER_RX_DATA 0x01u
+
 #define LSR_DATA_READY 0x01u
 #define LSR_THR_EMPTY 0x20u
 
@@ -39,12 +40,18 @@ void board_uart_set_baud(uint32_t baud) {
     UART_RBR = divisor & 0xffu;
     UART_IER = (divisor >> 8) & 0xffu;
     UART_LCR = LCR_8N1;
-    UART_IER = IER_RX_DATA; // wakes board_idle (the core masks it outside WAITI)
+    UART_IER = BOARD_UART_IRQ_RX;
     uart_baud = baud;
 }
 
 uint32_t board_uart_baud(void) {
     return uart_baud;
+}
+
+// The line is level-triggered: a byte left unread keeps it up, so a sleep that must not
+// end early (sqn_glue_sleep_ms) leaves the receive event out.
+void board_uart_set_irq(uint32_t events) {
+    UART_IER = events;
 }
 
 void board_uart_init(uint32_t baud) {
@@ -66,9 +73,14 @@ size_t board_uart_read(uint8_t *buf, size_t len) {
     return n;
 }
 
+// Waits for room in the transmitter asleep, as a firmware's driver blocks on its transmit
+// buffer: QEMU keeps THRE clear while the pty takes no more (the simulator reads slower).
 void board_uart_write(const uint8_t *data, size_t len) {
     for (size_t i = 0; i < len; i++) {
         while (!(UART_LSR & LSR_THR_EMPTY)) {
+            board_uart_set_irq(BOARD_UART_IRQ_TX);
+            board_idle_ms(1);
+            board_uart_set_irq(BOARD_UART_IRQ_RX);
         }
         UART_RBR = data[i];
     }
