@@ -29,7 +29,7 @@ SQN_GLUE_DIR := $(USERMOD_DIR)
 SQN_ROOT := $(abspath $(SQN_GLUE_DIR)/..)
 
 # SRC_USERMOD: the name every make-based MicroPython reads (1.11's py/py.mk knows only this
-# one; since 1.20 it is added to SRC_USERMOD_C).
+# one; later versions, 1.25 included, add it to SRC_USERMOD_C).
 SRC_USERMOD += $(SQN_GLUE_DIR)/modsqnsupgrade.c
 CFLAGS_USERMOD += -I$(SQN_GLUE_DIR)
 
