@@ -28,7 +28,9 @@
 SQN_GLUE_DIR := $(USERMOD_DIR)
 SQN_ROOT := $(abspath $(SQN_GLUE_DIR)/..)
 
-SRC_USERMOD_C += $(SQN_GLUE_DIR)/modsqnsupgrade.c
+# SRC_USERMOD: the name every make-based MicroPython reads (1.11's py/py.mk knows only this
+# one; later versions, 1.25 included, add it to SRC_USERMOD_C).
+SRC_USERMOD += $(SQN_GLUE_DIR)/modsqnsupgrade.c
 CFLAGS_USERMOD += -I$(SQN_GLUE_DIR)
 
 SQN_CARGO ?= cargo
@@ -76,7 +78,15 @@ SQN_SQ := '
 sqn_sh_quote = $(SQN_SQ)$(subst $(SQN_SQ),$(SQN_SQ)\$(SQN_SQ)$(SQN_SQ),$(1))$(SQN_SQ)
 SQN_BINDGEN_FLAGS_SH = $(subst $(SQN_SQ),$(SQN_SQ)\$(SQN_SQ)$(SQN_SQ),$(SQN_BINDGEN_FLAGS))
 
-$(SQN_RUST_LIB): $(HEADER_BUILD)/qstrdefs.generated.h $(HEADER_BUILD)/root_pointers.h $(HEADER_BUILD)/moduledefs.h FORCE
+# The generated headers MicroPython's own headers include, as far as this version generates
+# them: qstrdefs.generated.h always, moduledefs.h since 1.10 (py/makemoduledefs.py),
+# root_pointers.h since 1.19 (py/make_root_pointers.py). A version without the generator has
+# no rule for the header and no #include of it.
+SQN_GENHDR := $(HEADER_BUILD)/qstrdefs.generated.h \
+	$(if $(wildcard $(TOP)/py/makemoduledefs.py),$(HEADER_BUILD)/moduledefs.h) \
+	$(if $(wildcard $(TOP)/py/make_root_pointers.py),$(HEADER_BUILD)/root_pointers.h)
+
+$(SQN_RUST_LIB): $(SQN_GENHDR) FORCE
 	$(ECHO) "CARGO sqnsupgrade (Rust engine, profile $(SQN_PROFILE)$(if $(SQN_RUST_TARGET), for $(SQN_RUST_TARGET_NAME)))"
 	$(if $(SQN_BINDGEN_FLAGS_OUT),$(Q)mkdir -p $(dir $(SQN_BINDGEN_FLAGS_OUT)) && \
 		printf '%s\n' '$(SQN_BINDGEN_FLAGS_SH)' > $(SQN_BINDGEN_FLAGS_OUT) && \

@@ -119,6 +119,7 @@ int32_t sqn_glue_write(sqn_ctx_t *ctx, const uint8_t *data, size_t len) {
 
 #if defined(__unix__)
 // The file descriptor behind a stream on a hosted port (a tty opened as a file), or -1.
+// May raise (a fileno() method of the link's own).
 static int sqn_fileno(mp_obj_t link) {
     #if defined(MP_STREAM_GET_FILENO)
     const mp_stream_p_t *s = mp_get_stream(link);
@@ -129,9 +130,17 @@ static int sqn_fileno(mp_obj_t link) {
             return (int)fd;
         }
     }
-    #else
-    (void)link;
     #endif
+    // The unix port's files of 1.11 do not answer MP_STREAM_GET_FILENO: their fileno()
+    // method (loaded, not bound, and returning a small int: nothing allocated).
+    mp_obj_t method[2];
+    mp_load_method_maybe(link, MP_QSTR_fileno, method);
+    if (method[0] != MP_OBJ_NULL) {
+        mp_obj_t fd = mp_call_method_n_kw(0, 0, method);
+        if (mp_obj_is_small_int(fd)) {
+            return (int)MP_OBJ_SMALL_INT_VALUE(fd);
+        }
+    }
     return -1;
 }
 #endif

@@ -160,6 +160,9 @@ impl Hal for MpHal {
         Ok(())
     }
 
+    // mp_hal_ticks_ms returns mp_uint_t in MicroPython's own HAL declaration (u64 on the
+    // 64-bit unix port) but uint32_t in Pycom's esp32 HAL (1.11), where the cast is a no-op.
+    #[allow(clippy::unnecessary_cast)]
     fn now_ms(&mut self) -> u32 {
         // SAFETY: reads a counter; cannot raise.
         unsafe { sys::mp_hal_ticks_ms() as u32 }

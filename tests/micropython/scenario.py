@@ -116,6 +116,46 @@ elif name == "info_link_raises":
         show("raised", type(e).__name__ + ": " + str(e))
     show("result", sqnsupgrade.last_result())
 
+elif name == "state_fileno_link":
+    # A link that answers no ioctl (neither MP_STREAM_POLL nor MP_STREAM_GET_FILENO) but
+    # has fileno(), like the unix port's files in MicroPython 1.11: the glue must wait on
+    # that descriptor. The link starts at 921600 baud, as the shim opens a port; a modem in
+    # recovery mode listens at 115200 and does not answer that first "AT", so a read
+    # without waiting for data would block for ever.
+    import termios
+
+    f = open(pty, "r+b")
+    fd = f.fileno()
+    termios.setraw(fd)
+
+    def speed(rate):
+        attrs = termios.tcgetattr(fd)
+        attrs[4] = attrs[5] = getattr(termios, "B%d" % rate)
+        termios.tcsetattr(fd, termios.TCSANOW, attrs)
+
+    speed(921600)
+
+    class FilenoLink(io.IOBase):
+        def ioctl(self, req, arg):
+            return -22  # EINVAL for every request
+
+        def readinto(self, buf):
+            # One byte: the glue reads only once the descriptor is readable, and a file's
+            # readinto waits until the whole buffer is filled.
+            return f.readinto(memoryview(buf)[:1])
+
+        def write(self, buf):
+            return f.write(buf)
+
+        def fileno(self):
+            return fd
+
+        def init(self, baudrate):
+            speed(baudrate)
+
+    show("state", sqnsupgrade.state(uart=FilenoLink()))
+    f.close()
+
 elif name == "bytesio":
     data = open(args[0], "rb").read()
     ok = sqnsupgrade.run(io.BytesIO(data), port=pty, size=len(data), name="CATM1-41065.dup")

@@ -199,6 +199,16 @@ def test_info_over_a_link_that_raises(tmp_path):
     assert set(r) == RECORD_KEYS and r["status"] == 1 and r["command"] == "info", r
 
 
+def test_state_over_a_link_known_only_by_its_fileno(tmp_path):
+    # The unix port's files in MicroPython 1.11 answer neither MP_STREAM_POLL nor
+    # MP_STREAM_GET_FILENO, only fileno(): the glue must wait on that descriptor. In
+    # recovery mode the modem does not answer AT, and a read of the pty without waiting
+    # would block for ever.
+    with Sim(tmp_path / "sim", "--state", "0") as sim:
+        code, out, t = mp("state_fileno_link", sim, timeout=60)
+    assert code == 0 and t["state"] == 0, out
+
+
 def test_streamed_update_from_bytesio(tmp_path):
     dup = make_dup(tmp_path, "CATM1-41065.dup", 1_500_000)
     with Sim(tmp_path / "sim") as sim:
