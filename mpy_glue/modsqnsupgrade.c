@@ -310,6 +310,25 @@ static void *sqn_optional(mp_obj_t o) {
     return o == mp_const_none ? NULL : MP_OBJ_TO_PTR(o);
 }
 
+// The texts the Rust code reads (image names, port=), copied out of their Python str
+// objects into internal RAM: on Pycom boards with PSRAM the objects live in PSRAM, which
+// code built without the ESP32's PSRAM cache workaround (the Rust library, from LLVM)
+// must not touch. A text that does not fit stays where it is (paths are short on a board).
+#define SQN_TEXTS_SIZE 512
+static char sqn_texts[SQN_TEXTS_SIZE];
+static size_t sqn_texts_used;
+static uint8_t sqn_running; // a call is inside Rust: a nested call must leave its texts alone
+
+static const char *sqn_intern(const char *text, size_t len) {
+    if (sqn_running || len > SQN_TEXTS_SIZE - sqn_texts_used) {
+        return text;
+    }
+    char *copy = sqn_texts + sqn_texts_used;
+    memcpy(copy, text, len);
+    sqn_texts_used += len;
+    return copy;
+}
+
 static void sqn_image(mp_obj_t spec, sqn_image_t *img) {
     memset(img, 0, sizeof(*img));
     if (spec == mp_const_none) {
@@ -318,6 +337,7 @@ static void sqn_image(mp_obj_t spec, sqn_image_t *img) {
     mp_obj_t *items;
     mp_obj_get_array_fixed_n(spec, 4, &items);
     img->name = mp_obj_str_get_data(items[2], &img->name_len);
+    img->name = sqn_intern(img->name, img->name_len);
     img->is_path = mp_obj_is_true(items[3]);
     mp_int_t size = mp_obj_get_int(items[1]);
     if (items[0] == mp_const_none) {
@@ -374,6 +394,9 @@ static mp_obj_t sqn_call(size_t n_args, const mp_obj_t *args) {
 
     mp_obj_t *img;
     mp_obj_get_array_fixed_n(args[3], 3, &img);
+    if (!sqn_running) {
+        sqn_texts_used = 0;
+    }
     sqn_image(img[0], &req.firmware);
     sqn_image(img[1], &req.updater);
     sqn_image(img[2], &req.bootrom);
@@ -392,9 +415,14 @@ static mp_obj_t sqn_call(size_t n_args, const mp_obj_t *args) {
     req.allow_truncated = mp_obj_is_true(opt[9]);
     if (opt[10] != mp_const_none) {
         req.port = mp_obj_str_get_data(opt[10], &req.port_len);
+        req.port = sqn_intern(req.port, req.port_len);
     }
 
+    // sqn_rs_call never raises (every call into MicroPython inside it is wrapped).
+    uint8_t nested = sqn_running;
+    sqn_running = 1;
     int32_t status = sqn_rs_call(&ctx, &req, &sqn_last);
+    sqn_running = nested;
     if (ctx.exc != NULL) {
         // Rust has returned: now the exception can take its normal way up.
         nlr_raise(MP_OBJ_FROM_PTR(ctx.exc));

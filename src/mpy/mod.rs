@@ -446,24 +446,7 @@ pub unsafe extern "C" fn sqn_rs_call(
 ) -> i32 {
     // SAFETY: valid pointers per the contract above.
     let (req, res) = unsafe { (&*req, &mut *res) };
-    *res = sqn_result_t {
-        status: 0,
-        command: req.op as u8,
-        modem_changed: 0,
-        method: 0,
-        state_before: -1,
-        state_after: -1,
-        build_before: 0,
-        build_after: 0,
-        bytes: 0,
-        millis: 0,
-        firmware: [0; 32],
-        imei: [0; 16],
-        error: [0; 320],
-        hint: [0; 320],
-        modem: [0; 48],
-        next: [0; 320],
-    };
+    clear(res, req.op);
     if BUSY.swap(true, Ordering::Acquire) {
         res.status = i32::from(report::status::BUSY);
         put(&mut res.error, b"another sqnsupgrade call is running");
@@ -506,7 +489,32 @@ fn run_call(
     finish(updater.hal_mut(), res, &request, req, result)
 }
 
-/// Writes the record (and the failure lines) of a finished call; returns its status.
+/// A fresh record for operation `op`: nothing known yet.
+#[inline(never)]
+fn clear(res: &mut sqn_result_t, op: u32) {
+    *res = sqn_result_t {
+        status: 0,
+        command: op as u8,
+        modem_changed: 0,
+        method: 0,
+        state_before: -1,
+        state_after: -1,
+        build_before: 0,
+        build_after: 0,
+        bytes: 0,
+        millis: 0,
+        firmware: [0; 32],
+        imei: [0; 16],
+        error: [0; 320],
+        hint: [0; 320],
+        modem: [0; 48],
+        next: [0; 320],
+    };
+}
+
+/// Writes the record (and the failure lines) of a finished call; returns its status. The
+/// record is written whole: a call made meanwhile from a callback (refused as busy) wrote
+/// its own into the same place.
 fn finish(
     hal: &mut MpHal,
     res: &mut sqn_result_t,
@@ -517,6 +525,7 @@ fn finish(
     if let Some(c) = hal.console.as_mut() {
         c.close_line();
     }
+    clear(res, req.op);
     match result {
         Ok(record) => put_record(res, &record, req.op),
         Err(f) => {

@@ -156,6 +156,26 @@ elif name == "state_fileno_link":
     show("state", sqnsupgrade.state(uart=FilenoLink()))
     f.close()
 
+elif name == "nested_call":
+    # A progress callback calls the module again (refused: one call at a time), then Ctrl-C
+    # stops the outer call: its record and its next step must still be its own.
+    inner = []
+
+    def progress(done, total):
+        if not inner and done * 3 > total:
+            inner.append(sqnsupgrade.run("/no/such/folder/an-inner-image.dup", port=pty))
+            inner.append(sqnsupgrade.last_result())
+        elif inner and done * 3 > 2 * total:
+            raise KeyboardInterrupt
+
+    try:
+        sqnsupgrade.run(args[0], port=pty, load_fff=False, progress=progress)
+        show("raised", None)
+    except KeyboardInterrupt:
+        show("raised", "KeyboardInterrupt")
+    show("inner", inner)
+    show("result", sqnsupgrade.last_result())
+
 elif name == "bytesio":
     data = open(args[0], "rb").read()
     ok = sqnsupgrade.run(io.BytesIO(data), port=pty, size=len(data), name="CATM1-41065.dup")

@@ -159,6 +159,24 @@ RECORD_KEYS = {"ok", "status", "command", "state_before", "state_after", "modem_
                "hint", "modem", "next"}
 
 
+def test_a_call_from_a_callback_is_refused_and_leaves_the_running_call_alone(tmp_path):
+    dup = make_dup(tmp_path, "CATM1-41065.dup", 900_000)
+    with Sim(tmp_path / "sim") as sim:
+        code, out, t = mp("nested_call", sim, dup)
+    assert code == 0, out
+    ok, inner = t["inner"]
+    assert ok is False and inner["status"] == 3, t["inner"]
+    assert inner["error"] == "another sqnsupgrade call is running", inner
+    # The outer call's record was written whole at its end, with its own texts (the glue
+    # keeps them in one buffer: the refused call must not have written over them).
+    r = t["result"]
+    assert t["raised"] == "KeyboardInterrupt" and r["status"] == 130, out
+    assert r["error"] == "stopped by the user" and r["modem"] == "4 upgrade mode", r
+    assert r["next"] == "sqnsupgrade.run('%s', load_fff=False, port='%s')" % (dup, sim.pty), r
+    assert four_lines(out)["next"] == r["next"], out
+    assert_clean(sim.log)
+
+
 def four_lines(out):
     """The failure lines MicroPython printed: {'error': ..., 'hint': ..., 'modem': ..., 'next': ...}."""
     lines = {}
