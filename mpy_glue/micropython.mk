@@ -18,6 +18,13 @@
 #   SQN_RUSTC_FLAGS   flags for the final rustc only (cargo rustc -- ...)
 #   SQN_PROFILE       cargo profile (default firmware, see Cargo.toml)
 #   SQN_TARGET_DIR    cargo target directory (default $(BUILD)/sqnsupgrade-rust)
+#   SQN_XTENSA_ASM    1 (default for an xtensa target): make the library from rustc's
+#                     assembly (scripts/xtensa-asm-lib.sh, with Debian's llvm-mc-22 and
+#                     llvm-ar-22): the Xtensa objects of Debian's rustc-web (LLVM 22.1.8) are
+#                     rejected by GNU ld; 0: cargo's archive as it is (a toolchain without
+#                     that bug, e.g. Espressif's)
+#   SQN_RUST_LIB      a library already built (e.g. build/cross/xtensa-esp32/libsqnsupgrade.a
+#                     of `make cross`): linked as it is, cargo is not run
 #   SQN_BINDGEN_TARGET_FLAGS  clang flags saying what bindgen parses for; for a board
 #                     target by default --target=<thumb target> and the port compiler's
 #                     own include directories (newlib, gcc's stddef.h)
@@ -39,17 +46,33 @@ SQN_PROFILE ?= firmware
 SQN_TARGET_DIR ?= $(abspath $(BUILD))/sqnsupgrade-rust
 # cargo names a target's output folder after the target (the file name of a .json target).
 SQN_RUST_TARGET_NAME = $(basename $(notdir $(SQN_RUST_TARGET)))
-SQN_RUST_LIB := $(SQN_TARGET_DIR)/$(if $(SQN_RUST_TARGET),$(SQN_RUST_TARGET_NAME)/,)$(SQN_PROFILE)/libsqnsupgrade.a
+SQN_CARGO_LIB := $(SQN_TARGET_DIR)/$(if $(SQN_RUST_TARGET),$(SQN_RUST_TARGET_NAME)/,)$(SQN_PROFILE)/libsqnsupgrade.a
+SQN_XTENSA_ASM ?= $(if $(findstring xtensa,$(SQN_RUST_TARGET)),1,0)
+ifeq ($(SQN_XTENSA_ASM),1)
+# Beside cargo's own archive; rustc writes its assembly (deps/sqnsupgrade-<hash>.s) too.
+SQN_BUILT_LIB := $(dir $(SQN_CARGO_LIB))gnu-ld/libsqnsupgrade.a
+SQN_RUSTC_EMIT := --emit=asm,link
+else
+SQN_BUILT_LIB := $(SQN_CARGO_LIB)
+SQN_RUSTC_EMIT :=
+endif
+ifneq ($(filter command line environment,$(origin SQN_RUST_LIB)),)
+SQN_RUST_PREBUILT := 1
+else
+SQN_RUST_LIB := $(SQN_BUILT_LIB)
+endif
 
 ifneq ($(SQN_RUST_TARGET),)
 # A board: no_std core built from source for the target.
 SQN_CARGO_ENV ?= RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 RUSTFLAGS=-Zemit-stack-sizes
 SQN_CARGO_FLAGS ?= -Zbuild-std=core $(if $(filter %.json,$(SQN_RUST_TARGET)),-Zjson-target-spec)
 SQN_RUSTC_FLAGS ?=
-# clang knows the Cortex-M targets under their Rust names. The C headers are the port
-# compiler's own (asked from it when the recipe runs: ports set CROSS_COMPILE after this
-# file is read).
-SQN_CLANG_TARGET ?= $(if $(filter thumb%,$(SQN_RUST_TARGET)),$(SQN_RUST_TARGET),)
+# clang knows the Cortex-M targets under their Rust names, the ESP32 as `xtensa` (libclang
+# 17 or later: Debian's libclang-22-dev, with LIBCLANG_PATH=/usr/lib/llvm-22/lib; any
+# 32-bit target with the port's configuration gives the same bindings). The C headers are
+# the port compiler's own (asked from it when the recipe runs: ports set CROSS_COMPILE
+# after this file is read).
+SQN_CLANG_TARGET ?= $(if $(filter thumb%,$(SQN_RUST_TARGET)),$(SQN_RUST_TARGET),$(if $(findstring xtensa,$(SQN_RUST_TARGET)),xtensa))
 SQN_BINDGEN_TARGET_FLAGS ?= $(if $(SQN_CLANG_TARGET),--target=$(SQN_CLANG_TARGET)) \
 	$(foreach d,$(shell echo | $(CC) -xc -E -Wp,-v - 2>&1 | sed -n 's,^ \(/.*\)$$,\1,p'),-isystem $(d))
 # The Rust archive comes first on the qemu port's link line (LDFLAGS precede the objects):
@@ -86,6 +109,7 @@ SQN_GENHDR := $(HEADER_BUILD)/qstrdefs.generated.h \
 	$(if $(wildcard $(TOP)/py/makemoduledefs.py),$(HEADER_BUILD)/moduledefs.h) \
 	$(if $(wildcard $(TOP)/py/make_root_pointers.py),$(HEADER_BUILD)/root_pointers.h)
 
+ifeq ($(SQN_RUST_PREBUILT),)
 $(SQN_RUST_LIB): $(SQN_GENHDR) FORCE
 	$(ECHO) "CARGO sqnsupgrade (Rust engine, profile $(SQN_PROFILE)$(if $(SQN_RUST_TARGET), for $(SQN_RUST_TARGET_NAME)))"
 	$(if $(SQN_BINDGEN_FLAGS_OUT),$(Q)mkdir -p $(dir $(SQN_BINDGEN_FLAGS_OUT)) && \
@@ -103,7 +127,9 @@ $(SQN_RUST_LIB): $(SQN_GENHDR) FORCE
 	$(Q)cd $(SQN_ROOT) && $(SQN_CARGO_ENV) MICROPY_DIR=$(abspath $(TOP)) SQN_BINDGEN_FLAGS='$(SQN_BINDGEN_FLAGS_SH)' \
 		$(SQN_CARGO) rustc -p sqnsupgrade --profile $(SQN_PROFILE) --lib --crate-type staticlib --no-default-features --features micropython \
 		--target-dir $(SQN_TARGET_DIR) $(if $(SQN_RUST_TARGET),--target $(SQN_RUST_TARGET),) $(SQN_CARGO_FLAGS) \
-		$(if $(strip $(SQN_RUSTC_FLAGS)),-- $(SQN_RUSTC_FLAGS),)
+		$(if $(strip $(SQN_RUSTC_FLAGS) $(SQN_RUSTC_EMIT)),-- $(SQN_RUSTC_FLAGS) $(SQN_RUSTC_EMIT),)
+	$(if $(filter 1,$(SQN_XTENSA_ASM)),$(Q)bash $(SQN_ROOT)/scripts/xtensa-asm-lib.sh $(dir $(SQN_CARGO_LIB))deps $@)
+endif
 
 # The glue's frame sizes (modsqnsupgrade.su next to its object), for the stack report.
 ifneq ($(SQN_RUST_TARGET),)

@@ -66,13 +66,10 @@ else
     VARIANT=(SQN_TARGET_DIR="$REPO/build/cross/target" SQN_BINDGEN_FLAGS_OUT="$OUT/bindgen-flags")
 fi
 
-MAKE_CMD=(make -C "$MICROPY_DIR/ports/qemu" -j"$JOBS"
-    BOARD=SQN_TESTBOARD BOARD_DIR="$REPO/tests/mcu/board" BUILD="$BUILD_DIR"
-    FROZEN_MANIFEST="$REPO/tests/mcu/manifest.py"
-    USER_C_MODULES="$REPO" SQN_RUST_TARGET=thumbv7m-none-eabi "${VARIANT[@]}"
-    "$@")
-log "${MAKE_CMD[*]}"
-"${MAKE_CMD[@]}"
+# shellcheck source=scripts/mcu-port.sh
+. "$SCRIPT_DIR/mcu-port.sh"
+log "make -C $MICROPY_DIR/ports/qemu BUILD=$BUILD_DIR ${VARIANT[*]} $*"
+mcu_port_make "$BUILD_DIR" "${VARIANT[@]}" "$@"
 cp "$BUILD_DIR/firmware.elf" "$OUT/$NAME.elf"
 cp "$BUILD_DIR/firmware.map" "$OUT/$NAME.map"
 log "built $OUT/$NAME.elf"

@@ -5,13 +5,14 @@
 #   - thumbv7m-none-eabi (Cortex-M3, the emulated test board)  -> build/cross/thumbv7m/
 #   - the ESP32 (Xtensa LX6), target file scripts/cross/xtensa-esp32-none-elf.json
 #                                                              -> build/cross/xtensa-esp32/
-# with the bindgen flags and cargo settings that `make mcu` (scripts/build-mcu.sh) saved in
-# build/mcu/bindgen-flags{,.env}: the bindings of the 32-bit qemu port configuration, the
+# through mpy_glue/micropython.mk's own rule, run by the qemu port's make in the emulated
+# board's build (`make mcu` first): the bindings of that 32-bit port configuration, the
 # same cargo target dir (build/cross/target), so the Cortex-M3 library is the firmware's
 # own and is not built twice.
 #
-# The ESP32 library is made from rustc's assembly (scripts/xtensa-asm-lib.sh: LLVM 22.1.8's
-# Xtensa objects are rejected by GNU ld). Then, as a firmware builder would:
+# The ESP32 library is made from rustc's assembly (micropython.mk's SQN_XTENSA_ASM,
+# scripts/xtensa-asm-lib.sh: LLVM 22.1.8's Xtensa objects are rejected by GNU ld). Then, as
+# a firmware builder would:
 #   - the C glue is compiled for the ESP32's CPU too (scripts/xtensa-cc.sh, clang-22 and
 #     llc-22, MicroPython's headers in the same 32-bit configuration, ROM text compression
 #     off as on Pycom's 1.11): build/cross/xtensa-esp32/modsqnsupgrade.o;
@@ -49,41 +50,41 @@ done
 . "$MCU/bindgen-flags.env"
 BINDGEN_FLAGS=$(cat "$MCU/bindgen-flags")
 
-# The cargo command of mpy_glue/micropython.mk, for another target.
-build_lib() { # target, extra rustc flags, extra cargo flags...
-    local target=$1
-    local extra_rustc=$2
-    shift 2
-    local rustc_args=()
-    if [ -n "${SQN_RUSTC_FLAGS// /}${extra_rustc// /}" ]; then
-        # shellcheck disable=SC2206
-        rustc_args=(-- $SQN_RUSTC_FLAGS $extra_rustc)
-    fi
-    # shellcheck disable=SC2086
-    (cd "$REPO" && env $SQN_CARGO_ENV MICROPY_DIR="$MICROPY_DIR" SQN_BINDGEN_FLAGS="$BINDGEN_FLAGS" \
-        $SQN_CARGO rustc -p sqnsupgrade --profile "$SQN_PROFILE" --lib --crate-type staticlib \
-        --no-default-features --features micropython \
-        --target-dir "$SQN_TARGET_DIR" --target "$target" $SQN_CARGO_FLAGS "$@" "${rustc_args[@]}")
-}
+# Both libraries through mpy_glue/micropython.mk's own rule, in the Cortex-M3 board's build
+# (its generated headers and port configuration), as a firmware build makes them.
+# shellcheck source=scripts/mcu-port.sh
+. "$SCRIPT_DIR/mcu-port.sh"
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+MCU_BUILD=$REPO/build/mcu/qemu
 
 thumb_lib=$SQN_TARGET_DIR/$SQN_RUST_TARGET/$SQN_PROFILE/libsqnsupgrade.a
 before=$(stat -c %Y "$thumb_lib" 2>/dev/null || echo none)
 log "Cortex-M3 ($SQN_RUST_TARGET): the firmware's library"
-build_lib "$SQN_RUST_TARGET" ""
+mcu_port_make "$MCU_BUILD" SQN_TARGET_DIR="$SQN_TARGET_DIR" "$thumb_lib"
 if [ "$before" != "$(stat -c %Y "$thumb_lib")" ]; then
-    log "note: $thumb_lib was rebuilt (Rust sources changed since \`make mcu\`, or this"
-    log "      script's cargo command no longer matches mpy_glue/micropython.mk's)"
+    log "note: $thumb_lib was rebuilt (Rust sources changed since \`make mcu\`)"
 fi
 mkdir -p "$OUT/thumbv7m" "$OUT/xtensa-esp32"
 cp "$thumb_lib" "$OUT/thumbv7m/libsqnsupgrade.a"
 
+# The ESP32's: the same rule for the Xtensa target file, which makes the library from
+# rustc's assembly (SQN_XTENSA_ASM, scripts/xtensa-asm-lib.sh). Bindings of the same 32-bit
+# configuration, parsed for the Cortex-M3 target (libclang 14 has no Xtensa).
 log "ESP32 (Xtensa, $(basename "$XTENSA_SPEC")): from rustc's assembly"
-flags=()
-case " $SQN_CARGO_FLAGS " in *" -Zjson-target-spec "*) ;; *) flags+=(-Zjson-target-spec) ;; esac
-build_lib "$XTENSA_SPEC" "--emit=asm,link" "${flags[@]}"
+bindgen_target=()
+eval "set -- $BINDGEN_FLAGS"
+while [ $# -gt 0 ]; do
+    case $1 in
+        --target=*) bindgen_target+=("$1") ;;
+        -isystem) bindgen_target+=("$1" "$2"); shift ;;
+    esac
+    shift
+done
+xt_lib=$SQN_TARGET_DIR/$(basename "$XTENSA_SPEC" .json)/$SQN_PROFILE/gnu-ld/libsqnsupgrade.a
+mcu_port_make "$MCU_BUILD" SQN_TARGET_DIR="$SQN_TARGET_DIR" SQN_RUST_TARGET="$XTENSA_SPEC" \
+    SQN_BINDGEN_TARGET_FLAGS="${bindgen_target[*]}" "$xt_lib"
 XT=$OUT/xtensa-esp32
-bash "$SCRIPT_DIR/xtensa-asm-lib.sh" \
-    "$SQN_TARGET_DIR/$(basename "$XTENSA_SPEC" .json)/$SQN_PROFILE/deps" "$XT/libsqnsupgrade.a"
+cp "$xt_lib" "$XT/libsqnsupgrade.a"
 
 log "ESP32: the C glue for the ESP32's CPU (clang-22, llc-22)"
 # The 32-bit port configuration of the bindings, for clang's Xtensa target: its own
