@@ -79,6 +79,24 @@ int32_t sqn_glue_write(sqn_ctx_t *ctx, const uint8_t *data, size_t len) {
     return (int32_t)len;
 }
 
+// One slice of a wait that started at `start` and lasts `ms`: SQN_GLUE_RAISED after a
+// Ctrl-C, 0 when the time is up, else 1 after sleeping a few milliseconds at most (woken
+// early by the UART events in `irq`).
+static int32_t wait_slice(sqn_ctx_t *ctx, uint32_t start, uint32_t ms, uint32_t irq) {
+    if (keep_interrupt(ctx)) {
+        return SQN_GLUE_RAISED;
+    }
+    uint32_t waited = board_ms() - start;
+    if (waited >= ms) {
+        return 0;
+    }
+    uint32_t left = ms - waited;
+    board_uart_set_irq(irq);
+    board_idle_ms(left < CTRL_C_POLL_MS ? left : CTRL_C_POLL_MS);
+    board_uart_set_irq(BOARD_UART_IRQ_RX);
+    return 1;
+}
+
 int32_t sqn_glue_wait_readable(sqn_ctx_t *ctx, uint32_t timeout_ms) {
     board_spill_windows();
     uint32_t start = board_ms();
@@ -86,15 +104,10 @@ int32_t sqn_glue_wait_readable(sqn_ctx_t *ctx, uint32_t timeout_ms) {
         if (board_uart_readable()) {
             return 1;
         }
-        if (keep_interrupt(ctx)) {
-            return SQN_GLUE_RAISED;
+        int32_t r = wait_slice(ctx, start, timeout_ms, BOARD_UART_IRQ_RX);
+        if (r != 1) {
+            return r;
         }
-        uint32_t waited = board_ms() - start;
-        if (waited >= timeout_ms) {
-            return 0;
-        }
-        uint32_t left = timeout_ms - waited;
-        board_idle_ms(left < CTRL_C_POLL_MS ? left : CTRL_C_POLL_MS);
     }
 }
 
@@ -109,19 +122,12 @@ int32_t sqn_glue_set_baud(sqn_ctx_t *ctx, uint32_t baud) {
 int32_t sqn_glue_sleep_ms(sqn_ctx_t *ctx, uint32_t ms) {
     board_spill_windows();
     uint32_t start = board_ms();
-    for (;;) {
-        if (keep_interrupt(ctx)) {
-            return SQN_GLUE_RAISED;
-        }
-        uint32_t slept = board_ms() - start;
-        if (slept >= ms) {
-            return 0;
-        }
-        uint32_t left = ms - slept;
-        board_uart_set_irq(BOARD_UART_IRQ_NONE); // bytes may wait: only the time wakes
-        board_idle_ms(left < CTRL_C_POLL_MS ? left : CTRL_C_POLL_MS);
-        board_uart_set_irq(BOARD_UART_IRQ_RX);
+    int32_t r;
+    // Bytes may wait unread meanwhile (their interrupt would end every slice): only the
+    // time wakes.
+    while ((r = wait_slice(ctx, start, ms, BOARD_UART_IRQ_NONE)) == 1) {
     }
+    return r;
 }
 
 int32_t sqn_glue_interrupted(sqn_ctx_t *ctx) {
