@@ -120,7 +120,7 @@ impl<O: TextOut> Events for Console<O> {
                 self.out.text(text);
                 self.out.text(b"\n");
             }
-            Event::Debug(_) | Event::Stage(_) => {}
+            Event::Debug(_) | Event::Stage(_) | Event::Alive => {}
             Event::TransferStart { total, .. } => {
                 self.close_line();
                 self.total = total;

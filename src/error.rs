@@ -80,14 +80,37 @@ pub enum FileProblem {
         /// The file's size.
         size: u32,
     },
+    /// The image's SHA-256 is not the digest the user gave with it.
+    DigestMismatch,
+    /// A digest must be checked before a flow that flashes as it streams, but the image
+    /// can be read only once (a socket, a plain stream).
+    NotRereadable,
+    /// The object given as the image has no way to be read (no `readinto` or `read`).
+    NotAStream,
+    /// The image's URL: the server answered this HTTP status instead of the file.
+    HttpStatus {
+        /// The status (404, 500...).
+        status: u32,
+    },
+    /// The image's URL: no server answered (refused, unreachable, no network), with the
+    /// platform's error number.
+    NoServer {
+        /// The error number (errno).
+        errno: u32,
+    },
+    /// The image's URL: the server did not say the body's length (Content-Length).
+    NoLength,
+    /// The image's URL: redirected too many times (or to something that is not http/https).
+    Redirects,
+    /// The image's URL is https, and this firmware has no TLS (`ssl`).
+    NoTls,
     /// Larger than 4 GiB: no firmware file is.
     #[cfg(feature = "std")]
     TooBig,
     /// Not a regular file (a FIFO, a device, a folder): it cannot be read twice or sized.
     #[cfg(feature = "std")]
     NotRegular,
-    /// A firmware package (zip) without a `.dup` image.
-    #[cfg(feature = "std")]
+    /// A firmware package (zip, or a folder given to `ensure()`) without a `.dup` image.
     NoImageInPackage,
     /// A zip that cannot be read.
     #[cfg(feature = "std")]
@@ -225,6 +248,11 @@ pub enum Error {
         /// The build the modem reports.
         got: u32,
     },
+    /// `ensure()` tried this many times already and stops (it never loops for ever).
+    GaveUp {
+        /// The attempts made.
+        tries: u32,
+    },
     /// A stream returned a count larger than the read asked for (or a negative one).
     StreamCount {
         /// True for the serial link, false for an image stream.
@@ -268,6 +296,7 @@ impl Error {
             Error::Port(p) => p.msgs().1,
             Error::NotBackInApplication => Msg::HintNotBack,
             Error::WrongBuild { .. } => Msg::HintWrongBuild,
+            Error::GaveUp { .. } => Msg::HintGaveUp,
         }
     }
 
@@ -308,11 +337,18 @@ impl FileProblem {
             FileProblem::DiffNeedsFullImage => Msg::HintFileDiffNeedsFull,
             FileProblem::TooBigForFff { .. } => Msg::HintFileTooBigForFff,
             FileProblem::ShorterThanHeader { .. } => Msg::HintFileShorterThanHeader,
+            FileProblem::DigestMismatch => Msg::HintFileDigest,
+            FileProblem::NotRereadable => Msg::HintFileNotRereadable,
+            FileProblem::NotAStream => Msg::HintFileNotAStream,
+            FileProblem::HttpStatus { .. } => Msg::HintFileHttpStatus,
+            FileProblem::NoServer { .. } => Msg::HintFileNoServer,
+            FileProblem::NoLength => Msg::HintFileNoLength,
+            FileProblem::Redirects => Msg::HintFileRedirects,
+            FileProblem::NoTls => Msg::HintFileNoTls,
             #[cfg(feature = "std")]
             FileProblem::TooBig => Msg::HintFileTooBig,
             #[cfg(feature = "std")]
             FileProblem::NotRegular => Msg::HintFileNotRegular,
-            #[cfg(feature = "std")]
             FileProblem::NoImageInPackage => Msg::HintFileNoImageInPackage,
             #[cfg(feature = "std")]
             FileProblem::BadPackage => Msg::HintFileBadPackage,
@@ -340,11 +376,18 @@ impl FileProblem {
             FileProblem::ShorterThanHeader { announced, size } => {
                 (Msg::FileShorterThanHeader, size, announced)
             }
+            FileProblem::DigestMismatch => (Msg::FileDigest, 0, 0),
+            FileProblem::NotRereadable => (Msg::FileNotRereadable, 0, 0),
+            FileProblem::NotAStream => (Msg::FileNotAStream, 0, 0),
+            FileProblem::HttpStatus { status } => (Msg::FileHttpStatus, status, 0),
+            FileProblem::NoServer { errno } => (Msg::FileNoServer, errno, 0),
+            FileProblem::NoLength => (Msg::FileNoLength, 0, 0),
+            FileProblem::Redirects => (Msg::FileRedirects, 0, 0),
+            FileProblem::NoTls => (Msg::FileNoTls, 0, 0),
             #[cfg(feature = "std")]
             FileProblem::TooBig => (Msg::FileTooBig, 0, 0),
             #[cfg(feature = "std")]
             FileProblem::NotRegular => (Msg::FileNotRegular, 0, 0),
-            #[cfg(feature = "std")]
             FileProblem::NoImageInPackage => (Msg::FileNoImageInPackage, 0, 0),
             #[cfg(feature = "std")]
             FileProblem::BadPackage => (Msg::FileBadPackage, 0, 0),
@@ -424,6 +467,7 @@ impl Error {
             Error::Port(p) => (p.msgs().0, num(0), num(0)),
             Error::NotBackInApplication => (Msg::ErrNotBack, num(0), num(0)),
             Error::WrongBuild { expected, got } => (Msg::ErrWrongBuild, num(got), num(expected)),
+            Error::GaveUp { tries } => (Msg::ErrGaveUp, num(tries), num(0)),
             Error::StreamCount { link, got, asked } => (
                 if link {
                     Msg::ErrLinkCount

@@ -45,6 +45,28 @@ pub trait ImageSource {
     fn name(&self) -> &[u8] {
         b""
     }
+    /// Confirms that the image is the one the user named by a digest (a SHA-256 given with
+    /// it), at the moment the engine chooses (see [`Confirm`]); a source with no digest to
+    /// check has nothing to do. The platform only computes and compares: a difference is
+    /// [`crate::error::FileProblem::DigestMismatch`], a source that cannot be read twice
+    /// when asked [`Confirm::Ahead`] is [`crate::error::FileProblem::NotRereadable`].
+    fn confirm(&mut self, how: Confirm) -> Result<(), Error> {
+        let _ = how;
+        Ok(())
+    }
+}
+
+/// When the engine asks an image source to confirm its digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirm {
+    /// Before anything changes the modem, for a flow that flashes as it streams
+    /// (ON_THE_FLY and every resume or recovery flow): read the rest of the image once,
+    /// check the whole, then go back to where the reading was (a file seeks, a URL asks
+    /// again), so that the transfer reads it from there.
+    Ahead,
+    /// After the modem received the whole image and before it is committed (FFF, before
+    /// `AT+SMUPGRADE`): check what was read.
+    Received,
 }
 
 /// Lets the user stop a long operation (Ctrl-C).
@@ -88,10 +110,17 @@ pub enum Event<'a> {
         /// Seconds since the wait began.
         seconds: u32,
     },
+    /// The engine is alive (at least every [`ALIVE_EVERY_MS`], in every wait and
+    /// transfer): a board's `main.py` feeds its watchdog here.
+    Alive,
 }
 
 /// The longest silence a user sees during any wait.
 pub const NOTE_EVERY_MS: u32 = 10_000;
+
+/// The longest time between two [`Event::Alive`] (a watchdog of 1 s is fed four times as
+/// often: no wait, read or sleep of the engine lasts longer than this).
+pub const ALIVE_EVERY_MS: u32 = 250;
 
 /// The platform as the engine uses it: whenever [`NOTE_EVERY_MS`] pass without a line
 /// for the user (a message, a note, the progress bar moving), in any wait at any depth (a
@@ -107,6 +136,7 @@ pub struct Watched<H> {
     pub hold_cancel: bool,
     last_line: u32,
     silent_since: u32,
+    last_alive: u32,
     what: Msg,
 }
 
@@ -118,6 +148,7 @@ impl<H: Hal> Watched<H> {
             hold_cancel: false,
             last_line: 0,
             silent_since: 0,
+            last_alive: 0,
             what: Msg::WaitReply,
         }
     }
@@ -127,6 +158,7 @@ impl<H: Hal> Watched<H> {
         let now = self.inner.now_ms();
         self.last_line = now;
         self.silent_since = now;
+        self.last_alive = now;
         self.what = Msg::WaitReply;
     }
 
@@ -136,15 +168,24 @@ impl<H: Hal> Watched<H> {
         self.what = what;
     }
 
-    /// Milliseconds until the next note is due.
+    /// Milliseconds until the next note or sign of life is due.
     fn until_note(&mut self) -> u32 {
-        let quiet = self.inner.now_ms().wrapping_sub(self.last_line);
-        NOTE_EVERY_MS.saturating_sub(quiet).max(1)
+        let now = self.inner.now_ms();
+        let quiet = now.wrapping_sub(self.last_line);
+        let alive = now.wrapping_sub(self.last_alive);
+        NOTE_EVERY_MS
+            .saturating_sub(quiet)
+            .min(ALIVE_EVERY_MS.saturating_sub(alive))
+            .max(1)
     }
 
     #[inline(never)]
     fn beat(&mut self) {
         let now = self.inner.now_ms();
+        if now.wrapping_sub(self.last_alive) >= ALIVE_EVERY_MS {
+            self.last_alive = now;
+            self.inner.event(&Event::Alive);
+        }
         if now.wrapping_sub(self.last_line) >= NOTE_EVERY_MS {
             self.last_line = now;
             self.inner.event(&Event::Waiting {
@@ -390,6 +431,9 @@ impl<T: ImageSource + ?Sized> ImageSource for &mut T {
     }
     fn name(&self) -> &[u8] {
         (**self).name()
+    }
+    fn confirm(&mut self, how: Confirm) -> Result<(), Error> {
+        (**self).confirm(how)
     }
 }
 

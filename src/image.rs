@@ -278,6 +278,10 @@ impl<I: ImageSource + ?Sized> ImageSource for Headed<'_, I> {
     fn name(&self) -> &[u8] {
         self.src.name()
     }
+
+    fn confirm(&mut self, how: crate::hal::Confirm) -> Result<(), Error> {
+        self.src.confirm(how)
+    }
 }
 
 /// An image held in memory (a buffer, a file read whole, a test's bytes).

@@ -15,7 +15,7 @@
 //! - [`stp`]: STP frames and the host-side session (the wire, binary part);
 //! - [`at`]: the AT channel (the wire, text part);
 //! - [`image`]: the files and their checks;
-//! - `package` (computers): which files of the vendor's zip an update uses;
+//! - [`package`]: which files of the vendor's package (a zip, a folder) an update uses;
 //! - [`version`]: parsing versions, IMEI and upgdiff names;
 //! - [`state`]: the modem's boot modes;
 //! - [`updater`]: the procedures;
@@ -34,7 +34,6 @@ pub mod error;
 pub mod hal;
 pub mod image;
 pub mod msg;
-#[cfg(feature = "std")]
 pub mod package;
 pub mod report;
 pub mod state;

@@ -144,6 +144,7 @@ fn full_image(names: &[&[u8]], family: Option<Family>) -> Option<usize> {
 }
 
 /// Writes what was chosen and why (`Using upgdiff_38638-to-41065.dup from the package: ...`).
+#[cfg(feature = "std")]
 pub fn write_choice(choice: &Choice, names: &[&[u8]], out: &mut dyn Sink) {
     let name = |i: usize| base_name(names.get(i).copied().unwrap_or(b""));
     let file = Arg::Text(name(choice.firmware));

@@ -7,7 +7,7 @@
 
 use crate::at::{self, Ask, Reply, ReplyBuf, Status};
 use crate::error::{Awaited, Error, FileProblem, FileRole};
-use crate::hal::{Deadline, Event, Hal, ImageSource, Payload, Stage, Watched};
+use crate::hal::{Confirm, Deadline, Event, Hal, ImageSource, Payload, Stage, Watched};
 use crate::image::{self, FirmwareKind, Headed, FFF_LIMIT};
 use crate::msg::{self, Arg, Msg};
 use crate::state::State;
@@ -217,6 +217,10 @@ pub struct Survey {
     /// What `run` would do.
     pub plan: Plan,
 }
+
+/// What [`Updater::ensure`] found: the modem's state and versions, and the index of the
+/// image to use (`None`: the modem already runs the target build).
+pub type Ensured = (State, Versions, Option<usize>);
 
 /// The memory one call of the engine works in: the STP block buffer, the AT reply and a
 /// line of text for messages. On the board it is static (nothing on the stack, nothing
@@ -460,7 +464,7 @@ impl<'w, H: Hal> Updater<'w, H> {
             // report must say where the modem really is.
             self.hal.hold_cancel = true;
             // A detection that fails leaves the state unknown, never the one before.
-            self.state = self.detect().unwrap_or(None);
+            self.state = self.find_state(false).unwrap_or(None);
             self.hal.hold_cancel = false;
         }
         self.fail(error)
@@ -493,10 +497,17 @@ impl<'w, H: Hal> Updater<'w, H> {
 
     // ----- detection and information -----------------------------------------------
 
-    /// Finds the modem's state: `AT` at 921600, `+++` only when plain `AT` gets nothing,
-    /// then `AT` at 115200 (recovery). `None` when nothing answers.
-    #[inline(never)]
+    /// Finds the modem's state: `AT` at 921600 and 115200 (recovery), `+++` only when plain
+    /// `AT` gets nothing, then an STP RESET at each rate (a transfer left open). `None`
+    /// when nothing answers.
     pub fn detect(&mut self) -> Step<Option<State>> {
+        self.find_state(true)
+    }
+
+    /// [`Updater::detect`]; `end_session`: try the STP RESET too (not after a failure of
+    /// this run: its own transfer was ended already).
+    #[inline(never)]
+    fn find_state(&mut self, end_session: bool) -> Step<Option<State>> {
         self.stage(Stage::Detect);
         self.hal.waiting_for(Msg::WaitWakeup);
         self.hal.set_baud(FAST_BAUD)?;
@@ -514,6 +525,24 @@ impl<'w, H: Hal> Updater<'w, H> {
         self.set_baud(FAST_BAUD)?;
         if self.leave_data_mode()? {
             return self.found();
+        }
+        // A modem whose host died in the middle of a transfer is still inside the STP
+        // session, deaf to AT until a RESET frame (spec section 4): the protocol's way out,
+        // at both rates, before giving up.
+        for baud in [FAST_BAUD, RECOVERY_BAUD]
+            .into_iter()
+            .filter(|_| end_session)
+        {
+            self.set_baud(baud)?;
+            self.hal.event(&Event::Debug(
+                b"no answer: trying an STP RESET (a transfer left open)",
+            ));
+            Session::new(self.opts.stp).abandon(&mut self.hal)?;
+            if self.knock(2_500)? {
+                self.changed = true;
+                self.say(Msg::SaySessionEnded);
+                return self.found();
+            }
         }
         self.state = None;
         Ok(None)
@@ -551,6 +580,9 @@ impl<'w, H: Hal> Updater<'w, H> {
         self.hal.write_all(b"+++")?;
         self.hal.sleep_ms(guard);
         at::collect(&mut self.hal, &mut self.ws.reply, "+++", Ask::wait(1_000))?;
+        // A modem that was not in data mode took `+++` as the start of a line: end it, so
+        // that the `AT` below is a line of its own.
+        self.hal.write_all(b"\r")?;
         self.knock(2_500)
     }
 
@@ -683,6 +715,45 @@ impl<'w, H: Hal> Updater<'w, H> {
                 .map_err(|e| self.fail(e))?;
         }
         Ok((state, versions))
+    }
+
+    /// What `ensure()` does before an update, read-only: the modem's state and build; when
+    /// it already runs `target` (application mode), nothing more (`Ok(None)`); else the
+    /// image to use among `names` (an upgdiff from the modem's build, else the full image,
+    /// as for a package: [`crate::package::choose`]; a single name is used as it is), unless
+    /// `tries` reached `max_tries` ([`Error::GaveUp`], with the image it would have used).
+    pub fn ensure(
+        &mut self,
+        names: &[&[u8]],
+        target: u32,
+        tries: u32,
+        max_tries: u32,
+    ) -> Result<Ensured, (Failure, Option<usize>)> {
+        let (state, versions) = self.identify().map_err(|f| (f, None))?;
+        let build = versions.software_build;
+        if state == State::Application && build == Some(target) {
+            self.say_args(Msg::SayUpToDate, &[Arg::Num(target)]);
+            return Ok((state, versions, None));
+        }
+        let choice = match names {
+            [_] => 0,
+            _ => {
+                crate::package::choose(names, state, &versions)
+                    .map_err(|e| (self.fail(e), None))?
+                    .firmware
+            }
+        };
+        if tries >= max_tries {
+            return Err((self.fail(Error::GaveUp { tries }), Some(choice)));
+        }
+        match build.filter(|_| state == State::Application) {
+            Some(b) => self.say_args(Msg::SayEnsureUpdate, &[Arg::Num(b), Arg::Num(target)]),
+            None => self.say_args(
+                Msg::SayEnsureMode,
+                &[Arg::Msg(state.name()), Arg::Num(target)],
+            ),
+        }
+        Ok((state, versions, Some(choice)))
     }
 
     /// What `run` would do with these files on this modem: the same file checks, the
@@ -862,6 +933,11 @@ impl<'w, H: Hal> Updater<'w, H> {
         up: Option<&mut Headed<'_, I>>,
         br: Option<&mut Headed<'_, I>>,
     ) -> Step<()> {
+        // A flow that flashes as it streams checks the image's digest (when one was given)
+        // before it changes anything; FFF checks it before the commit (`fff`).
+        if plan != Plan::Normal(Method::Fff) {
+            fw.confirm(Confirm::Ahead)?;
+        }
         match plan {
             Plan::Normal(Method::Fff) => {
                 self.prepare()?;
@@ -1058,6 +1134,9 @@ impl<'w, H: Hal> Updater<'w, H> {
     fn fff<I: ImageSource + ?Sized>(&mut self, fw: &mut Headed<'_, I>) -> Step<()> {
         self.say(Msg::SayStartingStp);
         self.transfer("AT+SMSTPU", fw, Payload::Firmware)?;
+        // The image is stored, not committed: a digest that differs stops here, and the
+        // modem stays in application mode at its build.
+        fw.confirm(Confirm::Received)?;
         self.must("AT+SMUPGRADE")?;
         self.stage(Stage::Flashing);
         self.say(Msg::SayResetting);

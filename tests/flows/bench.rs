@@ -89,8 +89,15 @@ pub struct Bench {
     /// The longest time without a line of output during the current command (ms).
     pub longest_silence_ms: u64,
     last_output_ms: u64,
+    /// The longest time without a sign of life (`Event::Alive`: what feeds a board's
+    /// watchdog) during the current command, to its end (ms).
+    pub longest_unfed_ms: u64,
+    last_alive_ms: u64,
     /// Stages seen, in order.
     pub stages: Vec<Stage>,
+    /// The modem's true state when the engine last listened to it (a read ended): what
+    /// its report can know. A modem busy meanwhile (erasing flash) may change state after.
+    pub truth_at_last_read: Option<State>,
 }
 
 impl Bench {
@@ -112,7 +119,10 @@ impl Bench {
             polls: 0,
             longest_silence_ms: 0,
             last_output_ms: 0,
+            longest_unfed_ms: 0,
+            last_alive_ms: 0,
             stages: Vec::new(),
+            truth_at_last_read: None,
         }
     }
 
@@ -131,6 +141,21 @@ impl Bench {
         self.polls = 0;
         self.last_output_ms = self.port.now_ms();
         self.longest_silence_ms = 0;
+        self.last_alive_ms = self.port.now_ms();
+        self.longest_unfed_ms = 0;
+    }
+
+    fn alive(&mut self) {
+        let now = self.port.now_ms();
+        self.longest_unfed_ms = self
+            .longest_unfed_ms
+            .max(now.saturating_sub(self.last_alive_ms));
+        self.last_alive_ms = now;
+    }
+
+    /// The command ended: the time since the last sign of life counts too.
+    pub fn end(&mut self) {
+        self.alive();
     }
 
     /// The modem's true state, as `AT+SMOD?` would answer it (None: resetting, in STP,
@@ -158,6 +183,7 @@ impl Hal for Bench {
             .read(buf.len(), u64::from(timeout_ms))
             .map_err(gone)?;
         buf[..got.len()].copy_from_slice(&got);
+        self.truth_at_last_read = self.true_state();
         Ok(got.len())
     }
 
@@ -201,8 +227,10 @@ impl Hal for Bench {
             self.polls = 0;
             self.stages.push(*s);
         }
-        if !matches!(event, Event::Debug(_)) {
-            self.output();
+        match event {
+            Event::Alive => self.alive(),
+            Event::Debug(_) => {}
+            _ => self.output(),
         }
         self.console.event(event);
     }

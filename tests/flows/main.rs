@@ -17,6 +17,7 @@
 //! - never more than 10 s without output; no protocol violation the modem saw.
 
 mod bench;
+mod unattended;
 
 use bench::{execute, failure_lines, follow_advice, Bench, Cmd, CtrlC, Done, Files, NEW_BUILD};
 use sqnsim::{Config, Fault, TransferKind};
@@ -32,6 +33,9 @@ const MAX_FOLLOW_UPS: usize = 4;
 /// The longest silence allowed during any wait (the engine notes every 10 s; a read
 /// in progress may end up to half a second later).
 const MAX_SILENCE_MS: u64 = 10_600;
+/// A watchdog of 1 s on the board must never starve: the engine says it is alive at least
+/// that often, in every wait, transfer and reset (`Event::Alive`, every 250 ms).
+const MAX_UNFED_MS: u64 = 1_000;
 
 #[derive(Debug, Clone, Copy)]
 struct Plan {
@@ -235,6 +239,13 @@ fn scenario(plan: &Plan, faults: &[&str], ctrl_c: Option<CtrlC>) -> Result<Seen,
                 bench.longest_silence_ms
             ));
         }
+        bench.end();
+        if bench.longest_unfed_ms > MAX_UNFED_MS {
+            fail!(format!(
+                "{} ms without a sign of life (a watchdog's feed) during {cmd:?}",
+                bench.longest_unfed_ms
+            ));
+        }
         if let Err(e) = violations(&bench) {
             fail!(e);
         }
@@ -283,13 +294,16 @@ fn scenario(plan: &Plan, faults: &[&str], ctrl_c: Option<CtrlC>) -> Result<Seen,
                     "error: {}\nhint: {}\nmodem: {}\nnext: {}\n",
                     lines.error, lines.hint, lines.modem, lines.next
                 ));
+                // The state the report names is the modem's now, or the one it was in when
+                // the engine last listened (a modem busy erasing may change state later).
                 let truth = bench.true_state();
-                if f.modem_changed && f.state != truth {
+                if f.modem_changed && f.state != truth && f.state != bench.truth_at_last_read {
                     fail!(format!(
-                        "reported state {:?}, the modem is in {:?} ({})",
+                        "reported state {:?}, the modem is in {:?} ({}; {:?} when last heard)",
                         f.state,
                         bench.port.modem().state(),
-                        lines.modem
+                        lines.modem,
+                        bench.truth_at_last_read
                     ));
                 }
                 if !f.modem_changed {
