@@ -270,6 +270,7 @@ fn given<'a>(p: Option<&'a [u8]>) -> Arg<'a> {
 }
 
 /// Decides the command that continues after `f`.
+#[inline(never)]
 pub fn next_step<'a>(f: &Failure, req: &Request<'a>) -> NextStep<'a> {
     let run = |firmware, updater, bootrom| NextStep::Run {
         firmware,
@@ -349,6 +350,7 @@ pub fn next_step<'a>(f: &Failure, req: &Request<'a>) -> NextStep<'a> {
 
 /// Writes the error line's text (without `error: `): the file's path first when the error
 /// is about a file.
+#[inline(never)]
 pub fn write_error(f: &Failure, req: &Request<'_>, out: &mut dyn Sink) {
     if let Some(path) = f.file_role().and_then(|role| req.path(role)) {
         if !path.is_empty() {
@@ -367,6 +369,7 @@ pub fn write_error(f: &Failure, req: &Request<'_>, out: &mut dyn Sink) {
 }
 
 /// Writes the hint: what to do, from the error and the state the modem is really in.
+#[inline(never)]
 pub fn write_hint(f: &Failure, out: &mut dyn Sink) {
     let by_state = matches!(
         f.error,
@@ -398,6 +401,7 @@ pub fn write_hint(f: &Failure, out: &mut dyn Sink) {
 }
 
 /// Writes the modem line: `not changed`, the state number and name, or `unknown`.
+#[inline(never)]
 pub fn write_modem(f: &Failure, out: &mut dyn Sink) {
     if !f.modem_changed {
         msg::write(out, Msg::ModemNotChanged, &[]);
@@ -654,6 +658,7 @@ impl PyArgs<'_> {
 
 /// Writes the Python call (CPython or MicroPython) for `step`: on a computer the port is
 /// the first argument, on the board `port=` (when one was given) comes last.
+#[inline(never)]
 fn write_python(step: NextStep<'_>, req: &Request<'_>, out: &mut dyn Sink) {
     let board = req.frontend == Frontend::MicroPython;
     // Only a computer lists ports (a board's firmware has no such step).

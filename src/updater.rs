@@ -588,6 +588,7 @@ impl<'w, H: Hal> Updater<'w, H> {
 
     /// The modem's state (`AT+SMOD?`); nothing answering is a failure
     /// ([`Error::NoResponse`]), so that scripts see it.
+    #[inline(never)]
     pub fn state(&mut self) -> Result<State, Failure> {
         self.begin();
         match self.detect() {
@@ -637,6 +638,7 @@ impl<'w, H: Hal> Updater<'w, H> {
 
     /// `info()`: the state, and in application mode the versions and the IMEI. Nothing
     /// answering is a failure ([`Error::NoResponse`]) after the familiar line.
+    #[inline(never)]
     pub fn info(&mut self) -> Result<ModemInfo, Failure> {
         self.begin();
         match self.info_inner() {
@@ -672,6 +674,7 @@ impl<'w, H: Hal> Updater<'w, H> {
 
     /// The whole update: checks, detection, plan, then the flow for the modem's state.
     /// The three files are sources of the same kind (files, or stream objects).
+    #[inline(never)]
     pub fn run<I: ImageSource + ?Sized>(
         &mut self,
         firmware: &mut I,
@@ -1331,6 +1334,7 @@ impl<'w, H: Hal> Updater<'w, H> {
     // ----- other entry points ----------------------------------------------------------
 
     /// `load(mfile)`: in recovery mode, load updater.elf (the modem goes to mTools mode).
+    #[inline(never)]
     pub fn load<I: ImageSource + ?Sized>(&mut self, updater: &mut I) -> Result<State, Failure> {
         self.begin();
         let mut up = open_checked(updater, FileRole::Updater)?;
@@ -1351,6 +1355,7 @@ impl<'w, H: Hal> Updater<'w, H> {
     /// What `uart()` does on the board before mirror mode: prepares the modem so that a
     /// computer can run the rest (`run(port, file)`), loading updater.elf when the modem is
     /// in recovery mode and one is given. Returns the state the computer will find.
+    #[inline(never)]
     pub fn prepare_for_mirror<I: ImageSource + ?Sized>(
         &mut self,
         ffh_mode: bool,
