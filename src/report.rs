@@ -808,6 +808,7 @@ pub struct Record {
 
 impl Record {
     /// A successful update.
+    #[inline(never)]
     pub fn from_outcome(o: &Outcome) -> Record {
         let mut r = Record {
             status: status::OK,
@@ -826,6 +827,7 @@ impl Record {
     }
 
     /// A call that found the modem in `state` (info, state, load, uart).
+    #[inline(never)]
     pub fn from_state(command: Command, state: Option<State>) -> Record {
         Record {
             status: status::OK,
@@ -837,6 +839,7 @@ impl Record {
     }
 
     /// A failed call.
+    #[inline(never)]
     pub fn from_failure(command: Command, f: &Failure) -> Record {
         Record {
             status: failure_status(f),
