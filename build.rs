@@ -1,7 +1,7 @@
 //! Build script.
 //!
 //! Always: the message catalogue `src/messages.txt` becomes `$OUT_DIR/messages.rs` (the
-//! `Msg` enum, a dictionary of frequent words and the compressed texts; see
+//! `Msg` enum, the byte-pair codes and the compressed texts; see
 //! `src/msg.rs`).
 //!
 //! With the `micropython` feature, bindgen runs over MicroPython's own
@@ -22,43 +22,30 @@ fn main() {
     micropython::generate();
 }
 
-/// The message catalogue, compressed: bytes 0x20..0x7e are themselves, 0x01 is the next
-/// argument, 0x80 + i is word i of a dictionary chosen here and 0x02 + j word 128 + j
-/// (the 158 tokens, a word with the space before it or not, that save the most bytes).
+/// The message catalogue, compressed by byte-pair encoding: each sentence is a string of
+/// one-byte symbols; a symbol below `LEAF.len()` is a character (symbol 0: the next
+/// argument), any other below 255 stands for a pair of symbols (`DICT`), which may be pairs
+/// again. The pairs are chosen here, most frequent first, as long as one saves bytes (up to
+/// the 255 symbols a byte holds besides 255), and nest at most `MAX_DEPTH` deep (the
+/// decoder's stack). Then a run of 4 to 19 symbols already in the text (of an earlier
+/// sentence or earlier in the same one) is written as 255 and two bytes: where it is in
+/// `TEXT` (12 bits) and its length - 4 (4 bits); such a run holds no argument and no other
+/// run.
 mod messages {
     use std::collections::BTreeMap;
     use std::env;
     use std::fmt::Write as _;
     use std::path::PathBuf;
 
+    /// The argument's place in a sentence as read (`{}`), and its symbol.
     const ARG: u8 = 0x01;
-    /// 128 words coded 0x80..=0xff, 30 more coded 0x02..=0x1f.
-    const DICT_MAX: usize = 158;
-
-    /// ` word`, `word`, or one other character: how texts are cut into tokens.
-    fn tokens(text: &str) -> Vec<&str> {
-        let b = text.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < b.len() {
-            let start = i;
-            if b[i] == b' ' {
-                i += 1;
-            }
-            let word_start = i;
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'\'' || b[i] == b'_') {
-                i += 1;
-            }
-            if i == word_start {
-                i = (start + 1).max(i);
-                if i == word_start && i < b.len() {
-                    i += 1;
-                }
-            }
-            out.push(&text[start..i]);
-        }
-        out
-    }
+    /// The deepest nesting of pairs (the decoder keeps one symbol per level).
+    const MAX_DEPTH: usize = 12;
+    /// The symbol of a repeated run: 255, then its place and length in two bytes.
+    const REPEAT: usize = 255;
+    /// The shortest and the longest repeated run.
+    const RUN_MIN: usize = 4;
+    const RUN_MAX: usize = RUN_MIN + 15;
 
     fn camel(name: &str) -> String {
         name.split('_')
@@ -70,6 +57,25 @@ mod messages {
                 }
             })
             .collect()
+    }
+
+    /// Replaces every `pair` in `seq` (left to right) by `code`; returns how many.
+    fn replace(seq: &mut Vec<usize>, pair: (usize, usize), code: usize) -> usize {
+        let mut out = Vec::with_capacity(seq.len());
+        let mut n = 0;
+        let mut i = 0;
+        while i < seq.len() {
+            if i + 1 < seq.len() && (seq[i], seq[i + 1]) == pair {
+                out.push(code);
+                n += 1;
+                i += 2;
+            } else {
+                out.push(seq[i]);
+                i += 1;
+            }
+        }
+        *seq = out;
+        n
     }
 
     pub fn generate() {
@@ -105,40 +111,94 @@ mod messages {
             };
             entries.push((name.to_string(), msg.replace("{}", "\u{1}")));
         }
-        // The dictionary: tokens of two or more bytes, by bytes saved.
-        let mut count: BTreeMap<&str, usize> = BTreeMap::new();
-        for (_, msg) in &entries {
-            for t in tokens(msg) {
-                if t.len() >= 2 && !t.contains('\u{1}') {
-                    *count.entry(t).or_default() += 1;
-                }
+        // The characters: symbol 0 is the argument, then every character used, in order.
+        let mut leaves: Vec<u8> = vec![ARG];
+        for c in 0x20..0x7fu8 {
+            if entries.iter().any(|(_, m)| m.as_bytes().contains(&c)) {
+                leaves.push(c);
             }
         }
-        let mut ranked: Vec<(&str, usize)> = count
-            .into_iter()
-            .map(|(t, c)| (t, (t.len() - 1) * c))
-            .filter(|&(t, saved)| saved > t.len() + 2)
+        let symbol: BTreeMap<u8, usize> = leaves.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+        let mut seqs: Vec<Vec<usize>> = entries
+            .iter()
+            .map(|(_, m)| m.bytes().map(|b| symbol[&b]).collect())
             .collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let dict: Vec<&str> = ranked.iter().take(DICT_MAX).map(|&(t, _)| t).collect();
-        let index: BTreeMap<&str, usize> = dict.iter().enumerate().map(|(i, t)| (*t, i)).collect();
-        let mut bytes: Vec<u8> = Vec::new();
-        let mut offsets: Vec<usize> = vec![0];
-        for (_, msg) in &entries {
-            for t in tokens(msg) {
-                match index.get(t) {
-                    Some(&i) if i < 128 => bytes.push(0x80 + i as u8),
-                    Some(&i) => bytes.push(0x02 + (i - 128) as u8),
-                    None if t == "\u{1}" => bytes.push(ARG),
-                    None => bytes.extend(t.bytes().map(|b| if b == 1 { ARG } else { b })),
+        // The pairs, most frequent first (ties: the smallest pair), never with the argument
+        // in them (the decoder meets it only between pairs).
+        let mut depth: Vec<usize> = vec![0; leaves.len()];
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        while leaves.len() + pairs.len() < REPEAT {
+            let mut count: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+            for seq in &seqs {
+                for w in seq.windows(2) {
+                    let (a, b) = (w[0], w[1]);
+                    if a != 0 && b != 0 && depth[a].max(depth[b]) < MAX_DEPTH {
+                        *count.entry((a, b)).or_default() += 1;
+                    }
                 }
             }
-            offsets.push(bytes.len());
+            let mut best: Option<((usize, usize), usize)> = None;
+            for (&p, &n) in &count {
+                if best.is_none_or(|(_, m)| n > m) {
+                    best = Some((p, n));
+                }
+            }
+            // A pair costs two bytes of DICT: it must save more.
+            let Some((pair, n)) = best.filter(|&(_, n)| n > 2) else {
+                break;
+            };
+            let code = leaves.len() + pairs.len();
+            let replaced: usize = seqs.iter_mut().map(|s| replace(s, pair, code)).sum();
+            assert!(replaced <= n && replaced > 0);
+            pairs.push(pair);
+            depth.push(depth[pair.0].max(depth[pair.1]) + 1);
         }
-        let mut dict_bytes = String::new();
-        for t in &dict {
-            dict_bytes.push_str(t);
+        let stack = depth.iter().copied().max().unwrap_or(0).max(1);
+        // The runs: the longest earlier run of plain symbols (no argument, no run) that a
+        // sentence goes on with, where the two bytes can say (the first 4096 bytes).
+        let mut bytes: Vec<u8> = Vec::new();
+        let mut plain: Vec<bool> = Vec::new();
+        let mut lens: Vec<u8> = Vec::new();
+        for seq in &seqs {
+            let start = bytes.len();
+            let mut i = 0;
+            while i < seq.len() {
+                let (mut at, mut best) = (0, 0);
+                for j in 0..bytes.len().min(4096) {
+                    let mut k = 0;
+                    while k < RUN_MAX
+                        && i + k < seq.len()
+                        && j + k < bytes.len()
+                        && plain[j + k]
+                        && seq[i + k] != 0
+                        && usize::from(bytes[j + k]) == seq[i + k]
+                    {
+                        k += 1;
+                    }
+                    if k > best {
+                        (at, best) = (j, k);
+                    }
+                }
+                if best >= RUN_MIN {
+                    bytes.extend([
+                        REPEAT as u8,
+                        (at >> 4) as u8,
+                        ((at & 15) << 4 | (best - RUN_MIN)) as u8,
+                    ]);
+                    plain.extend([false; 3]);
+                    i += best;
+                } else {
+                    bytes.push(u8::try_from(seq[i]).unwrap());
+                    plain.push(true);
+                    i += 1;
+                }
+            }
+            lens.push(u8::try_from(bytes.len() - start).expect("a message longer than 255 bytes"));
         }
+        let dict: Vec<u8> = pairs
+            .iter()
+            .flat_map(|&(a, b)| [a as u8, b as u8])
+            .collect();
         let mut out = String::new();
         out.push_str("/// One sentence of `src/messages.txt`.\n#[derive(Debug, Clone, Copy, PartialEq, Eq)]\n#[allow(missing_docs)]\n#[repr(u16)]\npub enum Msg {\n");
         for (name, _) in &entries {
@@ -147,15 +207,19 @@ mod messages {
         out.push_str("}\n\n");
         let _ = writeln!(
             out,
-            "/// The dictionary's words, one after the other.\nstatic DICT: &str = {:?};",
-            dict_bytes
+            "/// The character of each symbol below `LEAF.len()` (symbol 0: the argument).\nstatic LEAF: [u8; {}] = {:?};",
+            leaves.len(),
+            leaves
         );
-        let dict_lens: Vec<u8> = dict.iter().map(|t| t.len() as u8).collect();
         let _ = writeln!(
             out,
-            "/// The length of each word of [`DICT`].\nstatic DICT_LEN: [u8; {}] = {:?};",
-            dict_lens.len(),
-            dict_lens
+            "/// The two symbols of each symbol from `LEAF.len()` on, one pair after the other.\nstatic DICT: [u8; {}] = {:?};",
+            dict.len(),
+            dict
+        );
+        let _ = writeln!(
+            out,
+            "/// How deep the pairs nest: the decoder's stack.\nconst STACK: usize = {stack};"
         );
         let _ = writeln!(
             out,
@@ -163,10 +227,6 @@ mod messages {
             bytes.len(),
             bytes
         );
-        let lens: Vec<u8> = offsets
-            .windows(2)
-            .map(|w| u8::try_from(w[1] - w[0]).expect("a message longer than 255 bytes"))
-            .collect();
         let _ = writeln!(
             out,
             "/// The length of each sentence in [`TEXT`].\nstatic TEXT_LEN: [u8; {}] = {:?};",

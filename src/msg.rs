@@ -1,5 +1,7 @@
 //! The message catalogue: every sentence the updater says, written once in
-//! `src/messages.txt` and compressed by `build.rs` (a dictionary of frequent words).
+//! `src/messages.txt` and compressed by `build.rs` (byte-pair encoding: a byte stands for
+//! a character or for a pair of bytes, which may be pairs again; a run of bytes already in
+//! the text is written as where it is).
 //!
 //! On the board most of the module's read-only data is text; kept compressed, and
 //! written through one small function instead of a call per fragment, it costs about half.
@@ -8,9 +10,6 @@
 use crate::text::Sink;
 
 include!(concat!(env!("OUT_DIR"), "/messages.rs"));
-
-/// The byte that stands for the next argument in a compressed sentence.
-const ARG: u8 = 0x01;
 
 /// A value put into a sentence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,91 +24,95 @@ pub enum Arg<'a> {
     Msg(Msg),
 }
 
-/// An argument inside a sentence: a nested sentence is expanded without arguments, so
-/// the expansion never goes deeper than one level.
-fn put_arg_once(out: &mut dyn Sink, arg: Option<&Arg<'_>>) {
-    match arg {
-        Some(Arg::Msg(m)) => expand_plain(out, bytes(*m)),
-        other => put_arg(out, other),
-    }
-}
-
-/// A sentence used as an argument: its text and dictionary words, no arguments.
-fn expand_plain(out: &mut dyn Sink, text: &[u8]) {
-    let mut run = 0;
-    for (i, &b) in text.iter().enumerate() {
-        if (0x20..0x7f).contains(&b) {
-            continue;
-        }
-        out.put_bytes(text.get(run..i).unwrap_or(&[]));
-        if b != ARG {
-            out.put_bytes(code_word(b));
-        }
-        run = i + 1;
-    }
-    out.put_bytes(text.get(run..).unwrap_or(&[]));
-}
-
-fn put_arg(out: &mut dyn Sink, arg: Option<&Arg<'_>>) {
-    match arg {
-        Some(Arg::Num(n)) => out.put_u32(*n),
-        Some(Arg::Count(n)) => out.put_count(*n),
-        Some(Arg::Text(t)) => out.put_bytes(t),
-        Some(Arg::Msg(m)) => expand_plain(out, bytes(*m)),
-        None => {}
-    }
-}
-
-/// Entry `i` of a table stored as the entries one after the other and their lengths.
-fn entry(all: &'static [u8], lens: &[u8], i: usize) -> &'static [u8] {
-    let start: usize = lens.iter().take(i).map(|&n| usize::from(n)).sum();
-    let len = lens.get(i).map_or(0, |&n| usize::from(n));
-    all.get(start..start + len).unwrap_or(&[])
-}
+/// The symbol of a repeated run (then two bytes: where, how long).
+const REPEAT: u8 = 255;
 
 /// The compressed bytes of `m`.
 fn bytes(m: Msg) -> &'static [u8] {
-    entry(&TEXT, &TEXT_LEN, m as usize)
+    let i = m as usize;
+    let start: usize = TEXT_LEN.iter().take(i).map(|&n| usize::from(n)).sum();
+    let len = TEXT_LEN.get(i).map_or(0, |&n| usize::from(n));
+    TEXT.get(start..start + len).unwrap_or(&[])
 }
 
-/// Dictionary word `i`.
-fn word(i: usize) -> &'static [u8] {
-    entry(DICT.as_bytes(), &DICT_LEN, i)
-}
-
-/// The dictionary word a code byte stands for: 0x80 + i is word i, 0x02 + j word 128 + j.
-fn code_word(b: u8) -> &'static [u8] {
-    if b >= 0x80 {
-        word(usize::from(b - 0x80))
-    } else {
-        word(usize::from(b) + 126)
-    }
-}
-
-/// Writes sentence `m`, its `{}` replaced by `args` in order.
+/// Writes sentence `m`, its `{}` replaced by `args` in order. A sentence given as an
+/// argument is written in its place without arguments of its own (its `{}` stay empty), as
+/// is a `{}` without an argument.
 #[inline(never)]
 pub fn write(out: &mut dyn Sink, m: Msg, args: &[Arg<'_>]) {
-    expand(out, bytes(m), &mut args.iter());
-}
-
-/// Expands compressed `text`; an argument that is a sentence is expanded with no
-/// arguments (`put_arg` calls this one level down, never further).
-fn expand(out: &mut dyn Sink, text: &[u8], args: &mut core::slice::Iter<'_, Arg<'_>>) {
-    let mut run = 0;
-    for (i, &b) in text.iter().enumerate() {
-        if (0x20..0x7f).contains(&b) {
+    let mut args = args.iter();
+    let mut text = bytes(m);
+    // The rest of the sentence while one given as an argument is written.
+    let mut outer: Option<&[u8]> = None;
+    // A run of symbols repeated from elsewhere in TEXT.
+    let mut run: &[u8] = &[];
+    loop {
+        let first = if let Some((&first, rest)) = run.split_first() {
+            run = rest;
+            first
+        } else if let Some((&first, rest)) = text.split_first() {
+            text = rest;
+            if first == REPEAT {
+                // Where the run is (12 bits) and its length - 4 (4 bits).
+                if let [high, low, rest @ ..] = text {
+                    let at = usize::from(*high) << 4 | usize::from(low >> 4);
+                    run = TEXT.get(at..at + usize::from(low & 15) + 4).unwrap_or(&[]);
+                    text = rest;
+                }
+                continue;
+            }
+            if first == 0 {
+                // The argument's place (never in a pair or a run); none inside a nested
+                // sentence.
+                if outer.is_some() {
+                    continue;
+                }
+                match args.next() {
+                    Some(Arg::Msg(m)) => {
+                        outer = Some(text);
+                        text = bytes(*m);
+                    }
+                    Some(arg) => match *arg {
+                        Arg::Num(n) => out.put_u32(n),
+                        Arg::Count(n) => out.put_count(n),
+                        Arg::Text(t) => out.put_bytes(t),
+                        Arg::Msg(_) => {}
+                    },
+                    None => {}
+                }
+                continue;
+            }
+            first
+        } else if let Some(rest) = outer.take() {
+            text = rest;
             continue;
-        }
-        // Plain ASCII up to here, then the special byte.
-        out.put_bytes(text.get(run..i).unwrap_or(&[]));
-        if b == ARG {
-            put_arg_once(out, args.next());
         } else {
-            out.put_bytes(code_word(b));
+            break;
+        };
+        // A symbol: its characters left to right, the right halves of the pairs on the way
+        // kept on a stack as deep as the pairs nest.
+        let mut stack = [0u8; STACK];
+        let mut depth = 0;
+        let mut s = first;
+        loop {
+            match usize::from(s).checked_sub(LEAF.len()) {
+                Some(pair) => {
+                    if let Some(slot) = stack.get_mut(depth) {
+                        *slot = DICT.get(2 * pair + 1).copied().unwrap_or(0);
+                        depth += 1;
+                    }
+                    s = DICT.get(2 * pair).copied().unwrap_or(0);
+                    continue;
+                }
+                None => out.put_bytes(LEAF.get(usize::from(s)..=usize::from(s)).unwrap_or(&[])),
+            }
+            let Some(next) = depth.checked_sub(1) else {
+                break;
+            };
+            depth = next;
+            s = stack.get(depth).copied().unwrap_or(0);
         }
-        run = i + 1;
     }
-    out.put_bytes(text.get(run..).unwrap_or(&[]));
 }
 
 #[cfg(test)]
