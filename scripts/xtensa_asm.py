@@ -33,6 +33,14 @@ file):
    return address to, so its value after the call is the same either way.
 4. Literal words no instruction loads any more are dropped; `.literal_position` lines too.
 5. The `.stack_sizes` entries (-Zemit-stack-sizes) follow their code into `.text.<NAME>`.
+6. Instructions with a 16-bit form of the Code Density option (the ESP32 has it) take that
+   form, as GNU as does with GCC's code: `or aX, aY, aY` (LLVM's move) becomes `mov.n`,
+   `movi` of -32..95 `movi.n`, `addi` of -1 or 1..15 `addi.n`, `add` `add.n`, `l32i`/`s32i`
+   at offsets 0..60 `l32i.n`/`s32i.n`, `nop` `nop.n`; `beqz`/`bnez` to a label at most 63
+   bytes ahead (counting 3 bytes for every instruction in between, and no directive in
+   between) `beqz.n`/`bnez.n`. The same operation in fewer bytes (LLVM 22's
+   integrated assembler takes the narrow forms only when told); `--no-density` leaves
+   them out.
 
 Anything not of the expected shape is an error; the script never guesses. Prints one line
 of counts on standard error.
@@ -85,7 +93,81 @@ def direct_call_end(body, i, literal_value, local_functions):
     return None
 
 
-def rewrite(lines, unit):
+REGISTER = re.compile(r"^a(?:[0-9]|1[0-5])$")
+INTEGER = re.compile(r"^-?[0-9]+$")
+
+
+def narrow_form(mnemonic, args):
+    """The 16-bit (Code Density) instruction for `mnemonic args`, or None."""
+    regs = [a for a in args if REGISTER.match(a)]
+    imm = int(args[-1]) if args and INTEGER.match(args[-1]) else None
+    if mnemonic == "or" and len(args) == 3 and len(regs) == 3 and args[1] == args[2]:
+        return "mov.n", args[:2]
+    if mnemonic == "movi" and len(args) == 2 and len(regs) == 1 and imm is not None \
+            and -32 <= imm <= 95:
+        return "movi.n", args
+    if mnemonic == "addi" and len(args) == 3 and len(regs) == 2 and imm is not None \
+            and (imm == -1 or 1 <= imm <= 15):
+        return "addi.n", args
+    if mnemonic == "add" and len(args) == 3 and len(regs) == 3:
+        return "add.n", args
+    if mnemonic in ("l32i", "s32i") and len(args) == 3 and len(regs) == 2 and imm is not None \
+            and 0 <= imm <= 60 and imm % 4 == 0:
+        return mnemonic + ".n", args
+    if mnemonic == "nop" and not args:
+        return "nop.n", args
+    return None
+
+
+def short_branch(lines, i, args):
+    """True when the branch at lines[i] reaches its label (args[1]) with a 16-bit branch:
+    the label comes after at least one instruction and at most 63 bytes past the 4 bytes
+    after the branch's start, counting 3 bytes for every instruction (none is longer) and
+    crossing no directive (an alignment would move the label)."""
+    if len(args) != 2 or not REGISTER.match(args[0]):
+        return False
+    room = 63 + 2  # bytes between the 2-byte branch's end and the label
+    seen = 0
+    for line in lines[i + 1:]:
+        if INSN.match(line):
+            seen += 3
+            if seen > room:
+                return False
+            continue
+        stripped = line.split("#", 1)[0].strip()
+        if not stripped:
+            continue
+        m = LABEL.match(line)
+        if m and stripped == m.group(1) + ":":
+            if m.group(1) == args[1]:
+                return seen >= 2
+            continue
+        return False
+    return False
+
+
+def narrow(lines):
+    """Step 6: the 16-bit forms. Returns the lines and how many became narrow."""
+    out = []
+    count = 0
+    for i, line in enumerate(lines):
+        m = INSN.match(line)
+        if m is None:
+            out.append(line)
+            continue
+        mnemonic, args = m.group(1), operands(m.group(2))
+        form = narrow_form(mnemonic, args)
+        if form is None and mnemonic in ("beqz", "bnez") and short_branch(lines, i, args):
+            form = mnemonic + ".n", args
+        if form is None:
+            out.append(line)
+            continue
+        out.append("\t%s\t%s\n" % (form[0], ", ".join(form[1])))
+        count += 1
+    return out, count
+
+
+def rewrite(lines, unit, density=True):
     code = ".text." + unit
     lits = ".literal." + unit
     literal_value = {}      # label -> value
@@ -143,6 +225,10 @@ def rewrite(lines, unit):
         calls += 1
         i = j + 1
 
+    narrowed = 0
+    if density:
+        out, narrowed = narrow(out)
+
     used = set()
     for line in out:
         if INSN.match(line):
@@ -164,13 +250,17 @@ def rewrite(lines, unit):
     while head < len(out) and out[head].strip().startswith((".file", ".ident")):
         head += 1
     result = out[:head] + pool + out[head:] if words else out
-    stats = {"literals": len(literal_value), "words": len(words), "calls": calls}
+    stats = {"literals": len(literal_value), "words": len(words), "calls": calls,
+             "narrow": narrowed}
     return result, stats
 
 
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("--unit", help="the name of the unit's sections (default: IN's stem)")
+    ap.add_argument("--no-density", action="store_true",
+                    help="keep every instruction in its 24-bit form (a core without the Code "
+                    "Density option)")
     ap.add_argument("input")
     ap.add_argument("output")
     args = ap.parse_args(argv[1:])
@@ -178,14 +268,16 @@ def main(argv):
     with open(args.input, encoding="utf-8") as f:
         lines = f.readlines()
     try:
-        out, st = rewrite(lines, unit)
+        out, st = rewrite(lines, unit, density=not args.no_density)
     except AsmError as e:
         print("xtensa_asm: %s: %s" % (args.input, e), file=sys.stderr)
         return 1
     with open(args.output, "w", encoding="utf-8") as f:
         f.writelines(out)
-    print("xtensa_asm: %s: %d literal(s) in %d word(s) of .literal.%s; %d call(s) made direct"
-          % (os.path.basename(args.input), st["literals"], st["words"], unit, st["calls"]),
+    print("xtensa_asm: %s: %d literal(s) in %d word(s) of .literal.%s; %d call(s) made "
+          "direct; %d instruction(s) in 16 bits"
+          % (os.path.basename(args.input), st["literals"], st["words"], unit, st["calls"],
+             st["narrow"]),
           file=sys.stderr)
     return 0
 
