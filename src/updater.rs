@@ -623,17 +623,26 @@ impl<'w, H: Hal> Updater<'w, H> {
         }
     }
 
+    /// `AT+CGSN`, then the versions (see [`Updater::versions`]), into `v` and `imei` (in
+    /// place: nothing large is moved).
     #[inline(never)]
-    fn print_versions(&mut self, verbose: bool) -> Step<(Versions, Option<Vec<u8, 16>>)> {
+    fn identity(
+        &mut self,
+        v: &mut Versions,
+        imei: &mut Option<Vec<u8, 16>>,
+        showver: bool,
+        print: bool,
+    ) -> Step<()> {
         let t = self.opts.timeouts.command_ms;
         self.at("AT+CGSN", t)?;
-        let imei = parse_imei(self.ws.reply.lines());
-        let mut v = Versions::default();
-        self.versions(&mut v, verbose, true)?;
-        if let Some(imei) = &imei {
+        *imei = parse_imei(self.ws.reply.lines());
+        self.versions(v, showver, print)
+    }
+
+    fn say_imei(&mut self, imei: &Option<Vec<u8, 16>>) {
+        if let Some(imei) = imei {
             self.say_args(Msg::SayImei, &[Arg::Text(imei)]);
         }
-        Ok((v, imei))
     }
 
     /// `info()`: the state, and in application mode the versions and the IMEI. Nothing
@@ -663,9 +672,8 @@ impl<'w, H: Hal> Updater<'w, H> {
         self.say(state.info_line());
         if state == State::Application {
             self.at("AT", self.opts.timeouts.command_ms)?;
-            let (versions, imei) = self.print_versions(self.opts.verbose)?;
-            info.versions = versions;
-            info.imei = imei;
+            self.identity(&mut info.versions, &mut info.imei, self.opts.verbose, true)?;
+            self.say_imei(&info.imei);
         }
         Ok(info)
     }
@@ -783,7 +791,8 @@ impl<'w, H: Hal> Updater<'w, H> {
             None => false,
         };
         let size = fw.size();
-        let (state, versions, plan) = self.survey(check, size, have_updater, have_bootrom)?;
+        let mut versions = Versions::default();
+        let (state, plan) = self.survey(check, size, have_updater, have_bootrom, &mut versions)?;
         Ok(Survey {
             check,
             size,
@@ -801,26 +810,30 @@ impl<'w, H: Hal> Updater<'w, H> {
         up: Option<&mut Headed<'_, I>>,
         br: Option<&mut Headed<'_, I>>,
     ) -> Result<Outcome, Failure> {
-        let (state, before, plan) = self.survey(check, fw.size(), up.is_some(), br.is_some())?;
-        let method = match plan {
-            Plan::Normal(m) => m,
-            _ => Method::OnTheFly,
-        };
-        self.method = Some(method);
-        let done = self
-            .execute(plan, fw, up, br)
-            .and_then(|()| self.closing_report(check.build));
-        let (after, imei) = done.map_err(|e| self.fail_after_change(e))?;
-        Ok(Outcome {
-            state_before: state,
-            state_after: self.state,
-            before,
-            after,
-            imei,
-            method,
-            bytes_sent: self.sent,
+        // Filled in place as the update goes.
+        let mut o = Outcome {
+            state_before: State::Application,
+            state_after: None,
+            before: Versions::default(),
+            after: Versions::default(),
+            imei: None,
+            method: Method::OnTheFly,
+            bytes_sent: 0,
             elapsed_ms: 0,
-        })
+        };
+        let (state, plan) =
+            self.survey(check, fw.size(), up.is_some(), br.is_some(), &mut o.before)?;
+        o.state_before = state;
+        if let Plan::Normal(m) = plan {
+            o.method = m;
+        }
+        self.method = Some(o.method);
+        self.execute(plan, fw, up, br)
+            .and_then(|()| self.closing_report(check.build, &mut o))
+            .map_err(|e| self.fail_after_change(e))?;
+        o.state_after = self.state;
+        o.bytes_sent = self.sent;
+        Ok(o)
     }
 
     /// Everything `run` decides before it changes the modem: the rules on the files that
@@ -833,7 +846,8 @@ impl<'w, H: Hal> Updater<'w, H> {
         size: u32,
         have_updater: bool,
         have_bootrom: bool,
-    ) -> Result<(State, Versions, Plan), Failure> {
+        versions: &mut Versions,
+    ) -> Result<(State, Plan), Failure> {
         file_rules(check, size, have_updater, &self.opts).map_err(|e| self.fail(e))?;
         if check.length_mismatch {
             self.say(Msg::SayLengthWarning);
@@ -848,9 +862,8 @@ impl<'w, H: Hal> Updater<'w, H> {
             Err(e) => return Err(self.fail(e)),
         };
         self.state_before = Some(state);
-        let mut versions = Versions::default();
         if state == State::Application {
-            self.versions(&mut versions, true, false)
+            self.versions(versions, true, false)
                 .map_err(|e| self.fail(e))?;
             self.build_before = versions.software_build;
         }
@@ -859,12 +872,12 @@ impl<'w, H: Hal> Updater<'w, H> {
                 state,
                 check.kind,
                 size,
-                &versions,
+                versions,
                 have_updater,
                 have_bootrom,
             )
             .map_err(|e| self.fail(e))?;
-        Ok((state, versions, plan))
+        Ok((state, plan))
     }
 
     /// Decides the flow from the state and the files. Sends nothing that changes the modem.
@@ -1308,16 +1321,13 @@ impl<'w, H: Hal> Updater<'w, H> {
 
     /// Success is said only now: the modem is back in application mode; it must also run
     /// the image's build when the image names one.
-    fn closing_report(&mut self, expected: Option<u32>) -> Step<(Versions, Option<Vec<u8, 16>>)> {
+    /// The versions and IMEI go into `o`.
+    fn closing_report(&mut self, expected: Option<u32>, o: &mut Outcome) -> Step<()> {
         if self.state != Some(State::Application) {
             return Err(Error::NotBackInApplication);
         }
-        let t = self.opts.timeouts.command_ms;
-        self.at("AT+CGSN", t)?;
-        let imei = parse_imei(self.ws.reply.lines());
-        let mut v = Versions::default();
-        self.versions(&mut v, self.opts.verbose, false)?;
-        if let (Some(expected), Some(got)) = (expected, v.software_build) {
+        self.identity(&mut o.after, &mut o.imei, self.opts.verbose, false)?;
+        if let (Some(expected), Some(got)) = (expected, o.after.software_build) {
             if expected != got {
                 return Err(Error::WrongBuild { expected, got });
             }
@@ -1325,10 +1335,8 @@ impl<'w, H: Hal> Updater<'w, H> {
         self.say(Msg::SayCompleted);
         self.say(Msg::SayCurrentVersion);
         self.print_reply();
-        if let Some(imei) = &imei {
-            self.say_args(Msg::SayImei, &[Arg::Text(imei)]);
-        }
-        Ok((v, imei))
+        self.say_imei(&o.imei);
+        Ok(())
     }
 
     // ----- other entry points ----------------------------------------------------------

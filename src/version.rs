@@ -1,7 +1,7 @@
 //! Parsing what the modem says about itself: `ATI1`, the `showver` block, the IMEI,
 //! and the builds named in upgdiff file names.
 
-use crate::text::{base_name, find, leading_u32, parse_u32, starts_with_ignore_case, trim};
+use crate::text::{base_name, find, leading_u32, parse_u32, same, starts_with_ignore_case, trim};
 use heapless::Vec;
 
 /// CAT-M1 (LR5.x) or NB-IoT (LR6.x).
@@ -35,9 +35,9 @@ impl Versions {
         for line in lines {
             let line = trim(line);
             if line.starts_with(b"UE") {
-                self.ue = truncated(line);
+                set(&mut self.ue, line);
             } else if line.starts_with(b"LR") {
-                self.lr = truncated(line);
+                set(&mut self.lr, line);
                 if self.software_build.is_none() {
                     let after_dash = line
                         .iter()
@@ -61,10 +61,10 @@ impl Versions {
             let key = trim(key);
             let key = trim(key.strip_suffix(b"*").unwrap_or(key));
             let build = bracketed_number(value);
-            match key {
-                b"Bootloader0" => self.bootloader0_build = build,
-                b"Software" => self.software_build = build.or(self.software_build),
-                _ => {}
+            if same(key, b"Bootloader0") {
+                self.bootloader0_build = build;
+            } else if same(key, b"Software") {
+                self.software_build = build.or(self.software_build);
             }
         }
     }
@@ -87,7 +87,15 @@ impl Versions {
 /// As much of `s` as fits (reply lines are printable ASCII: the AT parser keeps nothing
 /// else, so cutting anywhere is safe).
 fn truncated<const N: usize>(s: &[u8]) -> Vec<u8, N> {
-    Vec::from_slice(s.get(..N).unwrap_or(s)).unwrap_or_default()
+    let mut v = Vec::new();
+    set(&mut v, s);
+    v
+}
+
+/// Makes `v` as much of `s` as fits, in place (no copy of the whole vector).
+fn set<const N: usize>(v: &mut Vec<u8, N>, s: &[u8]) {
+    v.clear();
+    let _ = v.extend_from_slice(s.get(..N).unwrap_or(s));
 }
 
 /// `5.1.1.0 [38638] by robot-soft…` → 38638.
