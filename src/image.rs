@@ -35,26 +35,35 @@ pub struct Head {
 impl Head {
     /// Reads up to [`HEAD_LEN`] bytes from the start of `src`.
     pub fn read<I: ImageSource + ?Sized>(src: &mut I, role: FileRole) -> Result<Head, Error> {
-        let mut head = Head {
-            bytes: [0; HEAD_LEN],
-            len: 0,
-        };
+        let mut head = Head::EMPTY;
+        head.fill(src, role)?;
+        Ok(head)
+    }
+
+    /// Nothing read yet.
+    const EMPTY: Head = Head {
+        bytes: [0; HEAD_LEN],
+        len: 0,
+    };
+
+    /// [`Head::read`] in place.
+    fn fill<I: ImageSource + ?Sized>(&mut self, src: &mut I, role: FileRole) -> Result<(), Error> {
         let want = (src.size() as usize).min(HEAD_LEN);
-        while head.len < want {
-            let Some(dst) = head.bytes.get_mut(head.len..want) else {
+        while self.len < want {
+            let Some(dst) = self.bytes.get_mut(self.len..want) else {
                 break;
             };
             let n = image_read(src, dst)?;
             if n == 0 {
                 let problem = FileProblem::Truncated {
                     expected: src.size(),
-                    got: head.len as u32,
+                    got: self.len as u32,
                 };
                 return Err(Error::File { role, problem });
             }
-            head.len += n;
+            self.len += n;
         }
-        Ok(head)
+        Ok(())
     }
 
     /// The bytes read.
@@ -246,8 +255,23 @@ pub struct Headed<'s, I: ImageSource + ?Sized> {
 impl<'s, I: ImageSource + ?Sized> Headed<'s, I> {
     /// Reads the head of `src` and keeps it for replay.
     pub fn new(src: &'s mut I, role: FileRole) -> Result<Self, Error> {
-        let head = Head::read(src, role)?;
-        Ok(Headed { head, pos: 0, src })
+        let mut headed = Headed::unread(src);
+        headed.read_head(role)?;
+        Ok(headed)
+    }
+
+    /// `src`, its head not read yet ([`Headed::read_head`] reads it).
+    pub fn unread(src: &'s mut I) -> Self {
+        Headed {
+            head: Head::EMPTY,
+            pos: 0,
+            src,
+        }
+    }
+
+    /// Reads the head (in place: the caller keeps the source where it is).
+    pub fn read_head(&mut self, role: FileRole) -> Result<(), Error> {
+        self.head.fill(self.src, role)
     }
 
     /// The first bytes.

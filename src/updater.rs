@@ -692,18 +692,11 @@ impl<'w, H: Hal> Updater<'w, H> {
         self.begin();
         let started = self.started;
         self.stage(Stage::CheckFiles);
-        let mut fw = open_checked(firmware, FileRole::Firmware)?;
-        let check =
-            image::check_firmware(fw.head(), fw.size(), fw.name(), self.opts.allow_truncated)
-                .map_err(Failure::untouched)?;
-        let mut up = match updater {
-            Some(u) => Some(open_checked(u, FileRole::Updater)?),
-            None => None,
-        };
-        let mut br = match bootrom {
-            Some(b) => Some(open_checked(b, FileRole::Bootrom)?),
-            None => None,
-        };
+        let mut fw = Headed::unread(firmware);
+        let mut up = updater.map(Headed::unread);
+        let mut br = bootrom.map(Headed::unread);
+        let check = open_files(&mut fw, up.as_mut(), br.as_mut(), self.opts.allow_truncated)
+            .map_err(Failure::untouched)?;
         let mut result = self.run_checked(&mut fw, check, up.as_mut(), br.as_mut());
         if let Ok(outcome) = &mut result {
             outcome.elapsed_ms = u64::from(self.hal.now_ms().wrapping_sub(started));
@@ -778,18 +771,12 @@ impl<'w, H: Hal> Updater<'w, H> {
     ) -> Result<Survey, Failure> {
         self.begin();
         self.stage(Stage::CheckFiles);
-        let fw = open_checked(firmware, FileRole::Firmware)?;
-        let check =
-            image::check_firmware(fw.head(), fw.size(), fw.name(), self.opts.allow_truncated)
-                .map_err(Failure::untouched)?;
-        let have_updater = match updater {
-            Some(u) => open_checked(u, FileRole::Updater).map(|_| true)?,
-            None => false,
-        };
-        let have_bootrom = match bootrom {
-            Some(b) => open_checked(b, FileRole::Bootrom).map(|_| true)?,
-            None => false,
-        };
+        let mut fw = Headed::unread(firmware);
+        let mut up = updater.map(Headed::unread);
+        let mut br = bootrom.map(Headed::unread);
+        let check = open_files(&mut fw, up.as_mut(), br.as_mut(), self.opts.allow_truncated)
+            .map_err(Failure::untouched)?;
+        let (have_updater, have_bootrom) = (up.is_some(), br.is_some());
         let size = fw.size();
         let mut versions = Versions::default();
         let (state, plan) = self.survey(check, size, have_updater, have_bootrom, &mut versions)?;
@@ -1345,7 +1332,8 @@ impl<'w, H: Hal> Updater<'w, H> {
     #[inline(never)]
     pub fn load<I: ImageSource + ?Sized>(&mut self, updater: &mut I) -> Result<State, Failure> {
         self.begin();
-        let mut up = open_checked(updater, FileRole::Updater)?;
+        let mut up = Headed::unread(updater);
+        open_checked(&mut up, FileRole::Updater).map_err(Failure::untouched)?;
         let state = self.detect().map_err(|e| self.fail(e))?;
         match state {
             Some(State::Recovery) => {}
@@ -1371,10 +1359,10 @@ impl<'w, H: Hal> Updater<'w, H> {
     ) -> Result<State, Failure> {
         self.begin();
         self.say(Msg::SayPreparing);
-        let mut up = match updater {
-            Some(u) => Some(open_checked(u, FileRole::Updater)?),
-            None => None,
-        };
+        let mut up = updater.map(Headed::unread);
+        if let Some(u) = up.as_mut() {
+            open_checked(u, FileRole::Updater).map_err(Failure::untouched)?;
+        }
         let state = match self.detect() {
             Ok(Some(s)) => s,
             Ok(None) => return Err(self.fail(Error::NoResponse)),
@@ -1432,31 +1420,46 @@ pub fn check_files<I: ImageSource + ?Sized>(
     bootrom: Option<&mut I>,
     opts: &Options,
 ) -> Result<image::FirmwareCheck, Failure> {
-    let fw = open_checked(firmware, FileRole::Firmware)?;
-    let check = image::check_firmware(fw.head(), fw.size(), fw.name(), opts.allow_truncated)
+    let mut fw = Headed::unread(firmware);
+    let mut up = updater.map(Headed::unread);
+    let mut br = bootrom.map(Headed::unread);
+    let check = open_files(&mut fw, up.as_mut(), br.as_mut(), opts.allow_truncated)
         .map_err(Failure::untouched)?;
-    let have_updater = match updater {
-        Some(u) => open_checked(u, FileRole::Updater).map(|_| true)?,
-        None => false,
-    };
-    if let Some(b) = bootrom {
-        open_checked(b, FileRole::Bootrom)?;
-    }
-    file_rules(check, fw.size(), have_updater, opts).map_err(Failure::untouched)?;
+    file_rules(check, fw.size(), up.is_some(), opts).map_err(Failure::untouched)?;
     Ok(check)
 }
 
+/// Reads the heads of the files and checks them, in order: the firmware image (its own
+/// checks, then what it is), updater.elf, the bootrom package.
+#[inline(never)]
+fn open_files<I: ImageSource + ?Sized>(
+    fw: &mut Headed<'_, I>,
+    up: Option<&mut Headed<'_, I>>,
+    br: Option<&mut Headed<'_, I>>,
+    allow_truncated: bool,
+) -> Result<image::FirmwareCheck, Error> {
+    open_checked(fw, FileRole::Firmware)?;
+    let check = image::check_firmware(fw.head(), fw.size(), fw.name(), allow_truncated)?;
+    if let Some(u) = up {
+        open_checked(u, FileRole::Updater)?;
+    }
+    if let Some(b) = br {
+        open_checked(b, FileRole::Bootrom)?;
+    }
+    Ok(check)
+}
+
+/// Reads the head of a file and makes the checks of its role (the firmware image's are
+/// [`image::check_firmware`]).
 fn open_checked<I: ImageSource + ?Sized>(
-    src: &mut I,
+    h: &mut Headed<'_, I>,
     role: FileRole,
-) -> Result<Headed<'_, I>, Failure> {
-    let size = src.size();
-    let headed = Headed::new(src, role).map_err(Failure::untouched)?;
-    let check = match role {
+) -> Result<(), Error> {
+    let size = h.size();
+    h.read_head(role)?;
+    match role {
         FileRole::Firmware => Ok(()),
-        FileRole::Updater => image::check_updater(headed.head(), size),
-        FileRole::Bootrom => image::check_bootrom(headed.head(), size),
-    };
-    check.map_err(Failure::untouched)?;
-    Ok(headed)
+        FileRole::Updater => image::check_updater(h.head(), size),
+        FileRole::Bootrom => image::check_bootrom(h.head(), size),
+    }
 }
