@@ -46,16 +46,18 @@ impl Reply {
 
 /// The reply being parsed and, once done, its body lines (echo and unsolicited lines
 /// removed, one `\n` after each).
+/// (The counters and flags first, the buffers after them: small offsets on the ESP32.)
+#[repr(C)]
 pub struct ReplyBuf {
-    body: [u8; REPLY_CAP],
     len: usize,
-    line: [u8; LINE_CAP],
     line_len: usize,
     overflow: bool,
     status: Status,
     sysstart: bool,
     done: bool,
     need_body: bool,
+    line: [u8; LINE_CAP],
+    body: [u8; REPLY_CAP],
 }
 
 impl Default for ReplyBuf {
@@ -68,15 +70,15 @@ impl ReplyBuf {
     /// An empty buffer.
     pub const fn new() -> Self {
         ReplyBuf {
-            body: [0; REPLY_CAP],
             len: 0,
-            line: [0; LINE_CAP],
             line_len: 0,
             overflow: false,
             status: Status::Timeout,
             sysstart: false,
             done: false,
             need_body: false,
+            line: [0; LINE_CAP],
+            body: [0; REPLY_CAP],
         }
     }
 
