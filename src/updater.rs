@@ -252,9 +252,12 @@ impl Workspace {
 }
 
 /// The engine: one modem link, its options and a workspace.
+///
+/// (In this order: the link and the workspace are used everywhere, and on the ESP32 an
+/// offset of up to 60 bytes fits a 2-byte load.)
+#[repr(C)]
 pub struct Updater<'w, H: Hal> {
     hal: Watched<H>,
-    opts: Options,
     ws: &'w mut Workspace,
     baud: u32,
     state: Option<State>,
@@ -264,6 +267,7 @@ pub struct Updater<'w, H: Hal> {
     state_before: Option<State>,
     method: Option<Method>,
     build_before: Option<u32>,
+    opts: Options,
 }
 
 type Step<T> = Result<T, Error>;
