@@ -7,7 +7,8 @@
 #
 #   cargo rustc ... --target <esp32 target> -- --emit=asm,link   (the caller runs this)
 #   scripts/xtensa_asm.py    literal pools where GNU ld wants them, equal literals merged,
-#                            calls inside the library made direct
+#                            calls inside the library made direct, 16-bit instructions
+#                            where the Code Density option has them
 #   llvm-mc-22               assembles it (Debian's llvm-22)
 #   llvm-ar-22               OUT.a with that one object
 #

@@ -4,8 +4,8 @@
 # C for the ESP32's CPU with Debian's LLVM 22, by the same route as the Rust library
 # (scripts/xtensa-asm-lib.sh): clang-22 compiles to LLVM IR (its driver knows no ESP32
 # CPU), llc-22 lowers it for `-mcpu=esp32` without MUL32_HIGH (as the library is built) to
-# assembly, scripts/xtensa_asm.py puts the literal pools where GNU ld accepts them, and
-# llvm-mc-22 assembles it. Freestanding: no C library is assumed, and the compiler turns
+# assembly, scripts/xtensa_asm.py puts the literal pools where GNU ld accepts them (and
+# takes the 16-bit instructions), and llvm-mc-22 assembles it. Freestanding: no C library is assumed, and the compiler turns
 # no loop into a call of memcpy & co.
 #
 # Environment: CLANG (clang-22), LLC (llc-22), LLVM_MC (llvm-mc-22), PYTHON (python3).
