@@ -35,11 +35,41 @@ fn bytes(m: Msg) -> &'static [u8] {
     TEXT.get(start..start + len).unwrap_or(&[])
 }
 
+/// Characters on their way to the sink, a few at a time (a console gets a sentence in one
+/// or two pieces, not a call per character).
+struct Chunk<'o> {
+    out: &'o mut dyn Sink,
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl Chunk<'_> {
+    fn flush(&mut self) {
+        self.out.put_bytes(self.buf.get(..self.len).unwrap_or(&[]));
+        self.len = 0;
+    }
+
+    fn push(&mut self, c: u8) {
+        if self.len == self.buf.len() {
+            self.flush();
+        }
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = c;
+            self.len += 1;
+        }
+    }
+}
+
 /// Writes sentence `m`, its `{}` replaced by `args` in order. A sentence given as an
 /// argument is written in its place without arguments of its own (its `{}` stay empty), as
 /// is a `{}` without an argument.
 #[inline(never)]
 pub fn write(out: &mut dyn Sink, m: Msg, args: &[Arg<'_>]) {
+    let mut chunk = Chunk {
+        out,
+        buf: [0; 32],
+        len: 0,
+    };
     let mut args = args.iter();
     let mut text = bytes(m);
     // The rest of the sentence while one given as an argument is written.
@@ -72,12 +102,16 @@ pub fn write(out: &mut dyn Sink, m: Msg, args: &[Arg<'_>]) {
                         outer = Some(text);
                         text = bytes(*m);
                     }
-                    Some(arg) => match *arg {
-                        Arg::Num(n) => out.put_u32(n),
-                        Arg::Count(n) => out.put_count(n),
-                        Arg::Text(t) => out.put_bytes(t),
-                        Arg::Msg(_) => {}
-                    },
+                    Some(arg) => {
+                        chunk.flush();
+                        let out = &mut *chunk.out;
+                        match *arg {
+                            Arg::Num(n) => out.put_u32(n),
+                            Arg::Count(n) => out.put_count(n),
+                            Arg::Text(t) => out.put_bytes(t),
+                            Arg::Msg(_) => {}
+                        }
+                    }
                     None => {}
                 }
                 continue;
@@ -104,7 +138,7 @@ pub fn write(out: &mut dyn Sink, m: Msg, args: &[Arg<'_>]) {
                     s = DICT.get(2 * pair).copied().unwrap_or(0);
                     continue;
                 }
-                None => out.put_bytes(LEAF.get(usize::from(s)..=usize::from(s)).unwrap_or(&[])),
+                None => chunk.push(LEAF.get(usize::from(s)).copied().unwrap_or(b'?')),
             }
             let Some(next) = depth.checked_sub(1) else {
                 break;
@@ -113,6 +147,7 @@ pub fn write(out: &mut dyn Sink, m: Msg, args: &[Arg<'_>]) {
             s = stack.get(depth).copied().unwrap_or(0);
         }
     }
+    chunk.flush();
 }
 
 #[cfg(test)]
