@@ -10,9 +10,12 @@
 //! Only names are looked at here; the files themselves get the usual checks.
 
 use crate::error::{Error, FileRole};
+#[cfg(feature = "std")]
 use crate::msg::{self, Arg, Msg};
 use crate::state::State;
-use crate::text::{base_name, starts_with_ignore_case, Sink};
+#[cfg(feature = "std")]
+use crate::text::Sink;
+use crate::text::{base_name, starts_with_ignore_case};
 use crate::version::{parse_upgdiff_name, Family, Versions};
 
 /// What a file of a package is, by its name.

@@ -35,6 +35,8 @@ pub enum Command {
     Load,
     /// Prepare the modem for the USB method (the board's `uart()`).
     Uart,
+    /// `ensure()`'s decision before an update (the board's `main.py`).
+    Ensure,
     /// What `run` would do, without changing the modem (computers).
     #[cfg(feature = "std")]
     Check,
@@ -49,6 +51,7 @@ impl Command {
             Command::State => "state",
             Command::Load => "load",
             Command::Uart => "uart",
+            Command::Ensure => "ensure",
             #[cfg(feature = "std")]
             Command::Check => "check",
         }
@@ -277,6 +280,14 @@ pub fn next_step<'a>(f: &Failure, req: &Request<'a>) -> NextStep<'a> {
         bootrom,
         defaults: false,
     };
+    if req.command == Command::Ensure {
+        // ensure()'s own check: after its last try, the update by hand with the image it
+        // chose; otherwise the state first.
+        return match (f.error, req.firmware) {
+            (Error::GaveUp { .. }, Some(_)) => run(given(req.firmware), Arg::Absent, Arg::Absent),
+            _ => NextStep::State,
+        };
+    }
     if !f.modem_changed {
         return match f.error {
             Error::UpdaterNeeded => run(
