@@ -244,8 +244,8 @@ pub enum NextStep<'a> {
     },
     /// Check the modem's state.
     State,
-    /// The same command again, on a port the user picks from the list printed above
-    /// (computers only).
+    /// The same command again, on a port the user names (from the list printed above, or
+    /// the board's once it is plugged in) (computers only).
     #[cfg(feature = "std")]
     ChoosePort,
 }
@@ -328,7 +328,8 @@ pub fn next_step<'a>(f: &Failure, req: &Request<'a>) -> NextStep<'a> {
             },
             Error::NoResponse | Error::LinkGone => NextStep::State,
             #[cfg(feature = "std")]
-            Error::Port(PortProblem::Several) => NextStep::ChoosePort,
+            // No port or several: the same command, naming the part that was missing.
+            Error::Port(PortProblem::Several | PortProblem::NoneFound) => NextStep::ChoosePort,
             _ => NextStep::Same,
         };
     }

@@ -521,7 +521,12 @@ fn run_call(
 /// The image names `ensure()` chooses among.
 fn names(req: &sqn_request_t) -> heapless::Vec<&[u8], { sys::SQN_NAMES_MAX as usize }> {
     let mut out = heapless::Vec::new();
-    for (&p, &len) in req.names.iter().zip(&req.names_len).take(req.names_n as usize) {
+    for (&p, &len) in req
+        .names
+        .iter()
+        .zip(&req.names_len)
+        .take(req.names_n as usize)
+    {
         if !p.is_null() {
             // SAFETY: the glue took each name/len from a live str object (or copied it
             // into its static buffer) for this call.
