@@ -525,10 +525,10 @@ fn recovery_with_updater_elf() {
 #[test]
 fn upgrade_mode_resume() {
     let image = dup(900_000, "CATM1-41065");
-    // A modem left in upgrade mode by an interrupted update (which had sent ATE0).
+    // A modem left in upgrade mode by an interrupted update (which had sent ATE0): the
+    // default setting of a modem that starts there.
     let cfg = Config {
         state: 4,
-        echo: false,
         ..Config::default()
     };
     let mut f = Field::new(cfg, FAST);
@@ -564,7 +564,6 @@ fn upgrade_mode_fff() {
     let image = dup(500_000, "CATM1-41065");
     let cfg = Config {
         state: 4,
-        echo: false,
         ..Config::default()
     };
     let mut f = Field::new(cfg, FAST);
