@@ -18,6 +18,6 @@ pub mod stp;
 pub mod wire;
 
 pub use model::{
-    Command, Config, Event, Family, Fault, FaultKind, Log, Modem, Status, Transfer, TransferKind,
-    When, FAST_BAUD, FFH_BAUD,
+    default_echo, Command, Config, Event, Family, Fault, FaultKind, Log, Modem, Status, Transfer,
+    TransferKind, When, FAST_BAUD, FFH_BAUD,
 };
