@@ -1,5 +1,5 @@
 //! A test host that behaves like the field updater, written from the flow descriptions of
-//! PROTOCOL.md sections 3 and 6 (not from this project's engine), run against the
+//! docs/PROTOCOL.md sections 3.2 and 6 (not from this project's engine), run against the
 //! in-process modem in virtual time. What makes it "field-like":
 //! - it sends `ATE0` once, in the preparation before `AT+SMSWBOOT=3,1`, never after a reset;
 //! - after `AT+SMSTPU="ON_THE_FLY"\r\n` (and `AT+SMSTPU\r\n`) it reads exactly 4 bytes
@@ -597,7 +597,7 @@ fn all_five_flows_complete_with_default_settings() {
 #[test]
 fn a_modem_set_to_echo_in_upgrade_mode_breaks_the_exact_read() {
     // `--echo on` still gives a modem that echoes where a test needs one; the field
-    // updater's resume then reads the echo instead of `OK\r\n`, as the spec says a real
+    // updater's resume then reads the echo instead of `OK\r\n`, as docs/PROTOCOL.md section 3.2 says a real
     // modem never made it do.
     let cfg = Config {
         echo: Some(true),

@@ -696,7 +696,7 @@ impl Modem {
     /// Where a reset nobody asked for (power cycle, crash) leaves the modem.
     fn crash_target(&self) -> u8 {
         if let Some(run) = &self.stp {
-            // Spec 4: an interrupted image transfer leaves the modem in upgrade mode.
+            // docs/PROTOCOL.md section 4: an interrupted image transfer leaves the modem in upgrade mode.
             return match run.kind {
                 transfer::Kind::OnTheFly | transfer::Kind::Store => 4,
                 transfer::Kind::Updater => 0,

@@ -194,7 +194,7 @@ fn ffh_never_echoes() {
 #[test]
 fn echo_default_follows_the_start_state() {
     // Only application mode can be a modem as it left the factory (echo on); every other
-    // start state is reached through an updater that sent ATE0 (spec 3).
+    // start state is reached through an updater that sent ATE0 (docs/PROTOCOL.md section 3).
     for state in [0, 1, 2, 4] {
         let l = port(cfg(state));
         assert_eq!(l.modem().echo_setting(), state == 2, "state {state}");
@@ -217,7 +217,7 @@ fn echo_default_follows_the_start_state() {
 
 #[test]
 fn ate0_in_ffh_reaches_the_persistent_setting() {
-    // mTools: the field updater's one ATE0 is sent there (spec 6), before a boot switch.
+    // mTools: the field updater's one ATE0 is sent there (docs/PROTOCOL.md section 6), before a boot switch.
     let mut l = port(Config {
         echo: Some(true),
         ..cfg(1)
