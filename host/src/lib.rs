@@ -12,13 +12,14 @@ pub mod progress;
 #[cfg(feature = "python")]
 pub mod py;
 
+use sha2::{Digest, Sha256};
 use sqnsupgrade::console::TextOut;
 use sqnsupgrade::error::{Error, FileProblem, FileRole};
-use sqnsupgrade::hal::{Cancel, Clock, Hal, ImageSource};
+use sqnsupgrade::hal::{Cancel, Clock, Confirm, Hal, ImageSource};
 use sqnsupgrade::state::State;
 use sqnsupgrade::updater::{Failure, Outcome, Updater};
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -27,6 +28,25 @@ pub struct FileImage {
     file: File,
     size: u32,
     name: String,
+    /// Bytes read so far (where a check ahead goes back to).
+    pos: u64,
+    /// The SHA-256 the user gave, and the digest of what was read so far.
+    sha256: Option<([u8; 32], Sha256)>,
+}
+
+fn firmware_problem(problem: FileProblem) -> Error {
+    Error::File {
+        role: FileRole::Firmware,
+        problem,
+    }
+}
+
+/// The SHA-256 of the whole file at `path` (a package: its digest is checked before the
+/// package is opened).
+pub fn sha256_of_file(path: &str) -> io::Result<[u8; 32]> {
+    let mut hasher = Sha256::new();
+    io::copy(&mut File::open(path)?, &mut hasher)?;
+    Ok(hasher.finalize().into())
 }
 
 impl FileImage {
@@ -57,7 +77,16 @@ impl FileImage {
             file,
             size,
             name: path.to_string(),
+            pos: 0,
+            sha256: None,
         })
+    }
+
+    /// The image must have this SHA-256: [`ImageSource::confirm`] checks it when the engine
+    /// asks (after the transfer and before the commit in FFF, before anything changes the
+    /// modem in the flows that flash as they stream).
+    pub fn expect_sha256(&mut self, digest: [u8; 32]) {
+        self.sha256 = Some((digest, Sha256::new()));
     }
 }
 
@@ -67,11 +96,47 @@ impl ImageSource for FileImage {
     }
 
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        self.file.read(buf).map_err(|_| Error::ImageRead)
+        let n = self.file.read(buf).map_err(|_| Error::ImageRead)?;
+        let read = buf.get(..n).ok_or(Error::ImageRead)?;
+        if let Some((_, hasher)) = &mut self.sha256 {
+            hasher.update(read);
+        }
+        self.pos += n as u64;
+        Ok(n)
     }
 
     fn name(&self) -> &[u8] {
         self.name.as_bytes()
+    }
+
+    /// Compares the SHA-256 of the image with the user's: of what was read (`Received`),
+    /// or of what was read and the rest of the file, read now, after which the file goes
+    /// back to where the reading was (`Ahead`). A file that cannot go back is read once
+    /// only.
+    fn confirm(&mut self, how: Confirm) -> Result<(), Error> {
+        let Some((want, read)) = &self.sha256 else {
+            return Ok(());
+        };
+        let (want, mut whole) = (*want, read.clone());
+        if how == Confirm::Ahead {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match self.file.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => whole.update(buf.get(..n).ok_or(Error::ImageRead)?),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => return Err(Error::ImageRead),
+                }
+            }
+            self.file
+                .seek(SeekFrom::Start(self.pos))
+                .map_err(|_| firmware_problem(FileProblem::NotRereadable))?;
+        }
+        if whole.finalize().as_slice() == want {
+            Ok(())
+        } else {
+            Err(firmware_problem(FileProblem::DigestMismatch))
+        }
     }
 }
 
@@ -187,6 +252,16 @@ impl ImageSource for AnyImage {
             AnyImage::Mem { name, .. } => name.as_bytes(),
         }
     }
+
+    /// A file checks its digest; a package's file has none of its own (the package's
+    /// SHA-256 is checked whole before the package is opened, and its files' CRC-32 as
+    /// they are unpacked).
+    fn confirm(&mut self, how: Confirm) -> Result<(), Error> {
+        match self {
+            AnyImage::File(f) => f.confirm(how),
+            AnyImage::Mem { .. } => Ok(()),
+        }
+    }
 }
 
 /// Standard error as the console's [`TextOut`] (with `--json`, standard output carries
@@ -240,14 +315,15 @@ pub fn state_line(state: Option<State>) -> String {
 
 /// Opens the files named by the user (a missing or unreadable one is the engine's file
 /// error, the modem untouched; a package's files are chosen for the modem) and runs the
-/// whole update.
+/// whole update; `sha256`: the digest the image (or the package) must have.
 pub fn run_files<H: Hal>(
     updater: &mut Updater<'_, H>,
     firmware: &str,
     elf: Option<&str>,
     bootrom: Option<&str>,
+    sha256: Option<[u8; 32]>,
 ) -> Result<Outcome, Failure> {
-    let mut files = files::prepare(updater, firmware, elf, bootrom)?;
+    let mut files = files::prepare(updater, firmware, elf, bootrom, sha256)?;
     updater.run(
         &mut files.firmware,
         files.updater.as_mut(),

@@ -242,6 +242,8 @@ struct Args {
     firmware: Option<String>,
     updater: Option<String>,
     bootrom: Option<String>,
+    /// The image's SHA-256 as given (`sha256=`).
+    sha256: Option<String>,
     options: UserOptions,
     debug: bool,
     flow_control: bool,
@@ -257,6 +259,7 @@ impl Args {
             firmware: None,
             updater: None,
             bootrom: None,
+            sha256: None,
             options: UserOptions::default(),
             debug: false,
             flow_control: false,
@@ -293,6 +296,7 @@ impl Args {
             updater: self.updater.as_deref().map(str::as_bytes),
             bootrom: self.bootrom.as_deref().map(str::as_bytes),
             options: self.options,
+            sha256: self.sha256.as_deref().map(str::as_bytes),
             ..Request::new(self.command, Frontend::CPython)
         }
     }
@@ -361,6 +365,11 @@ fn engine(
     console: &mut Console<PyOut<'_>>,
 ) -> Result<(Record, Option<String>), Failure> {
     let options = req.options.check().map_err(Failure::untouched)?;
+    let sha256 = req
+        .sha256
+        .map(report::sha256_digest)
+        .transpose()
+        .map_err(Failure::untouched)?;
     let run = args.command == Command::Run;
     if run && args.firmware.is_none() {
         return Err(Failure::untouched(Error::File {
@@ -405,6 +414,7 @@ fn engine(
             args.firmware.as_deref().unwrap_or(""),
             args.updater.as_deref(),
             args.bootrom.as_deref(),
+            sha256,
         )
         .map(|o| (Record::from_outcome(&o), Some(crate::done_line(&o)))),
         _ => updater.state().map(|s| {
@@ -454,7 +464,9 @@ impl FromPyObject<'_, '_> for Flag {
 /// version block. `fc` (RTS/CTS) is not supported: a message says so. `allow_truncated`
 /// flashes a `.dup` shorter than its header announces. `block_size`: STP block size in
 /// bytes (16 to 8176; None for the session's max). `reply_timeout`: seconds to wait for
-/// each STP reply (0: the default, 90).
+/// each STP reply (0: the default, 90). `sha256`: the image's SHA-256 (64 hex digits; for
+/// a package, the package file's): an image with another digest is refused before
+/// anything changes the modem (FFF: after the transfer, before the modem commits it).
 ///
 /// On failure it prints `error:`, `hint:`, `modem:` (its state now) and `next:` (the call
 /// that continues) and returns False; Ctrl-C stops at the next safe point, prints the same
@@ -465,8 +477,8 @@ impl FromPyObject<'_, '_> for Flag {
     signature = (port, ffile, mfile=None, resume=Flag(false), debug=Flag(false),
                  verbose=Flag(false), load_fff=Flag(true), fc=Flag(false),
                  force_fff=Flag(false), bootrom=None, allow_truncated=Flag(false),
-                 block_size=Some(2016), reply_timeout=0),
-    text_signature = "(port, ffile, mfile=None, resume=False, debug=False, verbose=False, load_fff=True, fc=False, force_fff=False, bootrom=None, allow_truncated=False, block_size=2016, reply_timeout=0)"
+                 block_size=Some(2016), reply_timeout=0, sha256=None),
+    text_signature = "(port, ffile, mfile=None, resume=False, debug=False, verbose=False, load_fff=True, fc=False, force_fff=False, bootrom=None, allow_truncated=False, block_size=2016, reply_timeout=0, sha256=None)"
 )]
 #[allow(clippy::too_many_arguments)]
 fn py_run(
@@ -484,6 +496,7 @@ fn py_run(
     allow_truncated: Flag,
     block_size: Option<u32>,
     reply_timeout: u32,
+    sha256: Option<String>,
 ) -> PyResult<bool> {
     let mut args = Args::new(Command::Run, port);
     args.firmware = args.file(ffile, FileRole::Firmware);
@@ -503,6 +516,7 @@ fn py_run(
         verbose: verbose.0,
         allow_truncated: allow_truncated.0,
     };
+    args.sha256 = sha256;
     args.debug = debug.0;
     args.flow_control = fc.0;
     Ok(call(py, &args)?.ok())
