@@ -29,7 +29,7 @@ use std::process::{Child, ExitCode, Stdio};
     name = "sqnsupgrade",
     version,
     about = "Update the firmware of the Sequans SQN3330 LTE modem (Pycom GPy, FiPy, G01)",
-    after_help = "The port: --port, else the environment variable SQNSUPGRADE_PORT, else the one Pycom board connected (sqnsupgrade list-ports shows them). --port sim uses the built-in modem simulator, so every command can be tried without a board.\n\nExit status: 0 success; 1 the modem failed (the output says its state and the command that continues); 2 a bad input or no usable port (the modem was not touched); 130 stopped with Ctrl-C."
+    after_help = "The port: --port, else the environment variable SQNSUPGRADE_PORT, else the one Pycom board connected (sqnsupgrade list-ports shows them). --port sim uses the built-in modem simulator, so every command can be tried without a board.\n\nExit status: 0 success; 1 the modem failed (the output says its state and the command that continues); 2 a bad input or no usable port (the modem was not touched); 130 stopped with Ctrl-C, SIGTERM or SIGHUP (at the next safe point; a second one ends at once)."
 )]
 struct Cli {
     /// Serial port that reaches the modem (the board in mirror mode): /dev/ttyACM0, COM9,

@@ -180,10 +180,14 @@ pub fn at_second_ctrl_c(text: String) {
     let _ = SECOND.set(text.into_bytes());
 }
 
-/// Makes Ctrl-C ask the engine to stop (instead of killing the process mid-transfer); a
-/// second Ctrl-C ends the process at once. The handler runs on its own thread (the
-/// `ctrlc` crate), so it may print and exit normally.
+/// Makes Ctrl-C, SIGTERM and SIGHUP ask the engine to stop (instead of killing the process
+/// mid-transfer, which leaves the modem inside the transfer); a second one ends the
+/// process at once. The handler runs on its own thread (the `ctrlc` crate), so it may
+/// print and exit normally. A signal this process was started with ignored stays ignored
+/// (`nohup` ignores SIGHUP; GNU libc's manual asks programs to keep such settings).
 pub fn install_ctrl_c() {
+    #[cfg(unix)]
+    let ignored = ignored_signals();
     let _ = ctrlc::set_handler(|| {
         if CANCEL.swap(true, Ordering::SeqCst) {
             if let Some(text) = SECOND.get() {
@@ -194,9 +198,28 @@ pub fn install_ctrl_c() {
             std::process::exit(130);
         }
     });
+    #[cfg(unix)]
+    for signal in ignored {
+        // SAFETY: signal(2) with SIG_IGN, no handler code involved.
+        unsafe { libc::signal(signal, libc::SIG_IGN) };
+    }
 }
 
-/// True once Ctrl-C was pressed.
+/// The stop signals (SIGINT, SIGTERM, SIGHUP) this process ignores now.
+#[cfg(unix)]
+fn ignored_signals() -> Vec<libc::c_int> {
+    [libc::SIGINT, libc::SIGTERM, libc::SIGHUP]
+        .into_iter()
+        .filter(|&signal| {
+            // SAFETY: sigaction(2) only reads the current action into `old`.
+            let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+            let read = unsafe { libc::sigaction(signal, std::ptr::null(), &mut old) };
+            read == 0 && old.sa_sigaction == libc::SIG_IGN
+        })
+        .collect()
+}
+
+/// True once Ctrl-C was pressed (or SIGTERM or SIGHUP came).
 pub fn cancel_requested() -> bool {
     CANCEL.load(Ordering::SeqCst)
 }
