@@ -363,3 +363,74 @@ pub fn done_line(outcome: &Outcome) -> String {
         state_line(outcome.state_after)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(tag: &str, data: &[u8]) -> String {
+        let path =
+            std::env::temp_dir().join(format!("sqnsupgrade-unit-{}-{tag}.dup", std::process::id()));
+        std::fs::write(&path, data).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
+    fn digest(data: &[u8]) -> [u8; 32] {
+        Sha256::digest(data).into()
+    }
+
+    fn read_all(f: &mut FileImage, chunk: usize) -> Vec<u8> {
+        let mut got = Vec::new();
+        let mut buf = vec![0u8; chunk];
+        loop {
+            let n = f.read(&mut buf).unwrap();
+            if n == 0 {
+                return got;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    #[test]
+    fn a_check_ahead_reads_the_rest_and_goes_back() {
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+        let path = image("ahead", &data);
+        let mut f = FileImage::open(&path, FileRole::Firmware).unwrap();
+        f.expect_sha256(digest(&data));
+        let mut head = vec![0u8; 1000];
+        assert_eq!(f.read(&mut head).unwrap(), 1000);
+        assert_eq!(f.confirm(Confirm::Ahead), Ok(()));
+        // The transfer goes on from where it was.
+        let mut got = head;
+        got.extend(read_all(&mut f, 2016));
+        assert_eq!(got, data);
+        // What was read is the image: confirmed again after the transfer.
+        assert_eq!(f.confirm(Confirm::Received), Ok(()));
+        std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn another_digest_is_refused_ahead_and_after_the_transfer() {
+        let data = vec![0x55u8; 50_000];
+        let path = image("wrong", &data);
+        let mismatch = Err(Error::File {
+            role: FileRole::Firmware,
+            problem: FileProblem::DigestMismatch,
+        });
+        let mut f = FileImage::open(&path, FileRole::Firmware).unwrap();
+        f.expect_sha256(digest(b"another image"));
+        assert_eq!(f.confirm(Confirm::Ahead), mismatch);
+        assert_eq!(read_all(&mut f, 4096), data);
+        assert_eq!(f.confirm(Confirm::Received), mismatch);
+        // Only part of the image read: not what the digest names.
+        let mut f = FileImage::open(&path, FileRole::Firmware).unwrap();
+        f.expect_sha256(digest(&data));
+        let mut buf = vec![0u8; 100];
+        f.read(&mut buf).unwrap();
+        assert_eq!(f.confirm(Confirm::Received), mismatch);
+        // Without a digest, nothing to check.
+        let mut plain = FileImage::open(&path, FileRole::Firmware).unwrap();
+        assert_eq!(plain.confirm(Confirm::Ahead), Ok(()));
+        std::fs::remove_file(path).unwrap();
+    }
+}

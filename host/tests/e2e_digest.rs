@@ -33,7 +33,9 @@ fn says_digest_differs(run: &Run, dup: &Path) {
         "{}",
         run.all()
     );
-    assert!(run.stderr.contains("hint: download or copy the image again"));
+    assert!(run
+        .stderr
+        .contains("hint: download or copy the image again"));
 }
 
 #[test]

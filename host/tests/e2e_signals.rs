@@ -36,7 +36,11 @@ fn killed_mid_transfer_then_the_same_command_completes(method: &str) {
     // The modem is left inside the session: the transfer is open, not complete.
     std::thread::sleep(std::time::Duration::from_millis(1200));
     let open = sim.log();
-    assert_eq!(open["transfers"][0]["active"], true, "{}", open["transfers"]);
+    assert_eq!(
+        open["transfers"][0]["active"], true,
+        "{}",
+        open["transfers"]
+    );
     assert_eq!(open["transfers"][0]["complete"], false);
     let again = sim.cli(&args);
     assert_ok(&again);
@@ -92,7 +96,10 @@ fn stopped_like_ctrl_c(signal: libc::c_int, tag: &str) {
     let (code, err) = finished(child);
     assert_eq!(code, Some(130), "{err}");
     assert!(err.contains("error: stopped by the user\n"), "{err}");
-    assert!(err.contains("\nhint: the modem waits in upgrade mode"), "{err}");
+    assert!(
+        err.contains("\nhint: the modem waits in upgrade mode"),
+        "{err}"
+    );
     assert!(err.contains("\nmodem: 4 upgrade mode\n"), "{err}");
     assert!(
         err.contains(&format!(
