@@ -41,8 +41,8 @@ fn firmware_problem(problem: FileProblem) -> Error {
     }
 }
 
-/// The SHA-256 of the whole file at `path` (a package: its digest is checked before the
-/// package is opened).
+/// The SHA-256 of the whole file at `path` (a package's, checked whole when it is opened,
+/// before the modem is asked anything).
 pub fn sha256_of_file(path: &str) -> io::Result<[u8; 32]> {
     let mut hasher = Sha256::new();
     io::copy(&mut File::open(path)?, &mut hasher)?;
