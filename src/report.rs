@@ -163,6 +163,11 @@ pub struct Request<'a> {
     pub bootrom: Option<&'a [u8]>,
     /// The options given.
     pub options: UserOptions,
+    /// The image's SHA-256 as the user typed it (`--sha256`, `sha256=`; computers): kept
+    /// in the command that continues while that command names the same image, left out
+    /// when it is not 64 hexadecimal digits (it was the problem).
+    #[cfg(feature = "std")]
+    pub sha256: Option<&'a [u8]>,
 }
 
 impl<'a> Request<'a> {
@@ -179,6 +184,8 @@ impl<'a> Request<'a> {
             updater: None,
             bootrom: None,
             options: UserOptions::default(),
+            #[cfg(feature = "std")]
+            sha256: None,
         }
     }
 
@@ -189,6 +196,33 @@ impl<'a> Request<'a> {
             FileRole::Updater => self.updater,
             FileRole::Bootrom => self.bootrom,
         }
+    }
+}
+
+/// The digest a SHA-256 given as text names: 64 hexadecimal digits (either case), else
+/// the bad option (an input error: the modem is not touched).
+#[cfg(feature = "std")]
+pub fn sha256_digest(hex: &[u8]) -> Result<[u8; 32], Error> {
+    let bad = Error::BadOption(crate::error::OptionProblem::Sha256);
+    if hex.len() != 64 {
+        return Err(bad);
+    }
+    let digit = |c: u8| char::from(c).to_digit(16).ok_or(bad);
+    let mut digest = [0u8; 32];
+    for (byte, pair) in digest.iter_mut().zip(hex.chunks_exact(2)) {
+        *byte = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+    }
+    Ok(digest)
+}
+
+/// The SHA-256 to repeat in the command that continues: the user's, when that command
+/// names the same image and the digest is well formed.
+#[cfg(feature = "std")]
+fn sha256_for<'a>(firmware: Arg<'a>, req: &Request<'a>) -> Option<&'a [u8]> {
+    let hex = req.sha256?;
+    match firmware {
+        Arg::Given(p) if Some(p) == req.firmware && sha256_digest(hex).is_ok() => Some(hex),
+        _ => None,
     }
 }
 
@@ -619,6 +653,10 @@ fn write_shell(step: NextStep<'_>, req: &Request<'_>, out: &mut dyn Sink) {
     if o.allow_truncated {
         out.put(" --allow-truncated");
     }
+    if let Some(hex) = sha256_for(firmware, req) {
+        out.put(" --sha256 ");
+        out.put_bytes(hex);
+    }
 }
 
 /// A Python call's arguments, comma-separated as they are written.
@@ -751,6 +789,10 @@ fn write_python(step: NextStep<'_>, req: &Request<'_>, out: &mut dyn Sink) {
         }
         if o.allow_truncated {
             args.flag("allow_truncated=True");
+        }
+        #[cfg(feature = "std")]
+        if let Some(hex) = sha256_for(firmware, req) {
+            args.text("sha256=", hex);
         }
     }
     if let (Some(port), true) = (req.port, board) {
@@ -1010,6 +1052,51 @@ mod tests {
                 crate::error::OptionProblem::ReplyTimeout { got: 0 }
             ))
         ));
+    }
+
+    #[test]
+    fn a_sha256_is_64_hex_digits_and_follows_its_image_into_the_next_step() {
+        let hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let digest = sha256_digest(hex.to_uppercase().as_bytes()).unwrap();
+        assert_eq!(digest[..3], [0x9f, 0x86, 0xd0]);
+        assert_eq!(digest[31], 0x08);
+        let bad = Error::BadOption(crate::error::OptionProblem::Sha256);
+        for wrong in [&hex[1..], &hex.replace('f', "g"), "", &format!("{hex}0")] {
+            assert_eq!(sha256_digest(wrong.as_bytes()), Err(bad), "{wrong}");
+        }
+        assert!(bad.is_input_error());
+        let mut req = shell("CATM1-41065.dup", None);
+        req.sha256 = Some(hex.as_bytes());
+        let stopped = failure(Error::Cancelled, Some(State::Upgrade), true);
+        assert_eq!(
+            next(&stopped, &req),
+            format!("sqnsupgrade --port /dev/ttyUSB0 run CATM1-41065.dup --sha256 {hex}")
+        );
+        let mut py = req;
+        py.frontend = Frontend::CPython;
+        assert_eq!(
+            next(&stopped, &py),
+            format!("sqnsupgrade.run('/dev/ttyUSB0', 'CATM1-41065.dup', sha256='{hex}')")
+        );
+        // Another image (the full one instead of an upgdiff): its digest is not this one.
+        let mut diff = shell("upgdiff_38638-to-41065.dup", None);
+        diff.sha256 = Some(hex.as_bytes());
+        assert_eq!(
+            next(&stopped, &diff),
+            "sqnsupgrade --port /dev/ttyUSB0 run <full image .dup>"
+        );
+        // A malformed one was the problem: left out.
+        req.sha256 = Some(b"9f86");
+        let f = failure(sha256_digest(b"9f86").unwrap_err(), None, false);
+        let mut lines = String::new();
+        write_failure(&f, &req, &mut lines);
+        assert_eq!(
+            lines,
+            "error: the SHA-256 given is not 64 hexadecimal digits\n\
+             hint: give the image's SHA-256 as 64 hexadecimal digits (as sha256sum prints it), or leave it out\n\
+             modem: not changed\n\
+             next: sqnsupgrade --port /dev/ttyUSB0 run CATM1-41065.dup\n"
+        );
     }
 
     #[test]
