@@ -240,11 +240,12 @@ pub mod status {
     pub const CANCELLED: u8 = 130;
 }
 
-/// The status code of a failure.
+/// The status code of a failure: a bad input only while the modem was not touched (an FFF
+/// image whose digest differs was stored, not committed: a modem failure's status).
 pub fn failure_status(f: &Failure) -> u8 {
     match f.error {
         Error::Cancelled => status::CANCELLED,
-        e if e.is_input_error() => status::BAD_INPUT,
+        e if e.is_input_error() && !f.modem_changed => status::BAD_INPUT,
         _ => status::MODEM_FAILURE,
     }
 }

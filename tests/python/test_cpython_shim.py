@@ -342,6 +342,8 @@ def test_a_wrong_sha256_is_refused_before_the_modem_changes(shim, start_sim, tmp
     assert shim.run(sim.pty, dup, force_fff=True, sha256=wrong) is False
     out = capsys.readouterr().out
     assert "SHA-256 given names" in out and "modem: 2 application mode" in out
+    result = shim.last_result()
+    assert result["status"] == 1 and result["modem_changed"], result
     log = sim.stop()
     cmds = [c["cmd"] for c in log["commands"]]
     assert "AT+SMSTPU" in cmds and "AT+SMUPGRADE" not in cmds
