@@ -8,23 +8,34 @@
 //   _sqnsupgrade.call(op, link, callbacks, images, options) -> status int
 //       op        SQN_OP_* (1 run, 2 info, 3 state, 4 load, 5 mirror preparation)
 //       link      an object with the stream protocol (machine.UART, a file on a pty)
-//       callbacks (baud, progress):
+//       callbacks (baud, progress[, alive]):
 //                 baud: None (the rate is never changed), a callable(baudrate), or a
 //                 tuple of extra keyword pairs ('pins', (...), 'timeout_chars', 64) for
 //                 link.init(baudrate=..., ...), which is then called from here without
 //                 allocating (the UART of a board);
-//                 progress: callable(done, total) or None
+//                 progress: callable(done, total) or None;
+//                 alive: called with no argument at least every 250 ms while the engine
+//                 works: a callable, or (object, 'method') such as (wdt, 'feed'), which is
+//                 then called without allocating; or None
 //       images    ((stream, size, name, is_path), ...) for the firmware, updater.elf and the
-//                 bootrom package; None where not given; (None, -errno, name, True) for a
-//                 file that could not be opened
+//                 bootrom package; None where not given; (None, -code, name, is_path) for
+//                 one that could not be opened (an errno, or an SQN_OPEN_* code: the module
+//                 has them as OPEN_* constants). A stream is any object with the stream
+//                 protocol, or a readinto(buf) or read(n) method; one with a method
+//                 _sqn_confirm(ahead) -> 0 same, 1 differs, 2 read once is asked to
+//                 confirm its digest when the engine decides
 //       options   (method, block_size, reply_timeout_s, resume, verbose, ffh_mode, print,
 //                  debug, baudrate, allow_truncated, port): port is the name given with
 //                  port= (for the command that continues) or None
+//       ensure    (only with op 6, ensure()'s decision) (target_build, tries, max_tries,
+//                  names): the image names to choose from (at most 8)
 //     Calling it allocates nothing on the MicroPython heap (it works under heap_lock()),
 //     as long as the callables given allocate nothing.
 //     An exception raised inside (by the link, an image stream, a callback, Ctrl-C) is
 //     raised again from here once the engine has returned.
 //   _sqnsupgrade.result() -> tuple with the last call's outcome (see result() below).
+//   _sqnsupgrade.OPEN_HTTP_STATUS, OPEN_NO_LENGTH, OPEN_REDIRECTS, OPEN_NO_TLS,
+//       OPEN_NOT_A_STREAM, OPEN_NO_SERVER: the codes of images that could not be opened.
 //
 // Compatibility, from MicroPython 1.11 (Pycom's last firmware) to 1.25:
 // - plain `static` everywhere (the STATIC macro is gone since 1.23; 1.11 defines it as
@@ -101,6 +112,53 @@ int32_t sqn_glue_read(sqn_ctx_t *ctx, void *stream, uint8_t *buf, size_t len, ui
         }
         *got = (uint32_t)n;
         return 0;
+    }
+    return sqn_keep(ctx, &nlr);
+}
+
+int32_t sqn_glue_read_image(sqn_ctx_t *ctx, const sqn_image_t *img, uint8_t *buf, size_t len,
+    uint32_t *got) {
+    if (img->access == SQN_ACCESS_STREAM) {
+        return sqn_glue_read(ctx, img->stream, buf, len, got);
+    }
+    *got = 0;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t args[3] = { MP_OBJ_FROM_PTR(img->method[0]), MP_OBJ_FROM_PTR(img->method[1]) };
+        mp_obj_t r;
+        if (img->access == SQN_ACCESS_READINTO) {
+            args[2] = mp_obj_new_memoryview('B', len, buf);
+            r = mp_call_method_n_kw(1, 0, args);
+            // None: nothing now (a non-blocking object); the engine reads again.
+            *got = r == mp_const_none ? 0 : (uint32_t)mp_obj_get_int(r);
+        } else {
+            args[2] = mp_obj_new_int_from_uint(len);
+            r = mp_call_method_n_kw(1, 0, args);
+            mp_buffer_info_t data = { 0 };
+            if (r != mp_const_none) {
+                mp_get_buffer_raise(r, &data, MP_BUFFER_READ);
+            }
+            // The count as the object gave it (the engine checks it); what fits is kept.
+            *got = (uint32_t)data.len;
+            memcpy(buf, data.buf, data.len < len ? data.len : len);
+        }
+        nlr_pop();
+        return 0;
+    }
+    return sqn_keep(ctx, &nlr);
+}
+
+int32_t sqn_glue_confirm(sqn_ctx_t *ctx, const sqn_image_t *img, uint32_t ahead) {
+    if (img->confirm[0] == NULL) {
+        return 0;
+    }
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_obj_t args[3] = { MP_OBJ_FROM_PTR(img->confirm[0]), MP_OBJ_FROM_PTR(img->confirm[1]),
+            mp_obj_new_bool(ahead) };
+        mp_int_t r = mp_obj_get_int(mp_call_method_n_kw(1, 0, args));
+        nlr_pop();
+        return (int32_t)r;
     }
     return sqn_keep(ctx, &nlr);
 }
@@ -258,14 +316,24 @@ int32_t sqn_glue_interrupted(sqn_ctx_t *ctx) {
 }
 
 int32_t sqn_glue_event(sqn_ctx_t *ctx, uint32_t kind, uint32_t a, uint32_t b) {
-    (void)kind;
-    if (ctx->progress == NULL || ctx->exc != NULL) {
+    void *fn = kind == SQN_EVENT_ALIVE ? ctx->alive[0] : ctx->progress;
+    if (fn == NULL || ctx->exc != NULL) {
         return 0;
     }
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
-        mp_call_function_2(MP_OBJ_FROM_PTR(ctx->progress), mp_obj_new_int_from_uint(a),
-            mp_obj_new_int_from_uint(b));
+        if (kind == SQN_EVENT_ALIVE) {
+            // A method loaded beforehand (self set) or a plain callable (self NULL).
+            mp_obj_t args[2] = { MP_OBJ_FROM_PTR(ctx->alive[0]), MP_OBJ_FROM_PTR(ctx->alive[1]) };
+            if (args[1] != MP_OBJ_NULL) {
+                mp_call_method_n_kw(0, 0, args);
+            } else {
+                mp_call_function_0(args[0]);
+            }
+        } else {
+            mp_call_function_2(MP_OBJ_FROM_PTR(fn), mp_obj_new_int_from_uint(a),
+                mp_obj_new_int_from_uint(b));
+        }
         nlr_pop();
         return 0;
     }
@@ -341,12 +409,28 @@ static void sqn_image(mp_obj_t spec, sqn_image_t *img) {
     img->is_path = mp_obj_is_true(items[3]);
     mp_int_t size = mp_obj_get_int(items[1]);
     if (items[0] == mp_const_none) {
-        // The file could not be opened: size carries -errno, the engine words the error.
+        // It could not be opened: size carries -errno or -SQN_OPEN_*, the engine words it.
         img->open_error = size < 0 ? (int32_t)-size : 1;
         return;
     }
-    mp_get_stream_raise(items[0], MP_STREAM_OP_READ);
-    img->stream = MP_OBJ_TO_PTR(items[0]);
+    mp_obj_t o = items[0];
+    const mp_stream_p_t *stream = mp_obj_is_obj(o) ? mp_get_stream(o) : NULL;
+    if (stream != NULL && stream->read != NULL) {
+        img->access = SQN_ACCESS_STREAM;
+    } else {
+        mp_load_method_maybe(o, MP_QSTR_readinto, (mp_obj_t *)img->method);
+        img->access = SQN_ACCESS_READINTO;
+        if (img->method[0] == MP_OBJ_NULL) {
+            mp_load_method_maybe(o, MP_QSTR_read, (mp_obj_t *)img->method);
+            img->access = SQN_ACCESS_READ;
+        }
+        if (img->method[0] == MP_OBJ_NULL) {
+            img->open_error = SQN_OPEN_NOT_A_STREAM; // the engine says what it needs
+            return;
+        }
+    }
+    mp_load_method_maybe(o, MP_QSTR__sqn_confirm, (mp_obj_t *)img->confirm);
+    img->stream = MP_OBJ_TO_PTR(o);
     img->size = (uint32_t)size;
 }
 
@@ -378,7 +462,6 @@ static void sqn_baud(sqn_ctx_t *ctx, mp_obj_t link, mp_obj_t spec) {
 }
 
 static mp_obj_t sqn_call(size_t n_args, const mp_obj_t *args) {
-    (void)n_args;
     sqn_ctx_t ctx;
     sqn_request_t req;
     memset(&ctx, 0, sizeof(ctx));
@@ -387,10 +470,29 @@ static mp_obj_t sqn_call(size_t n_args, const mp_obj_t *args) {
     mp_get_stream_raise(args[1], MP_STREAM_OP_READ | MP_STREAM_OP_WRITE);
     ctx.link = MP_OBJ_TO_PTR(args[1]);
 
+    size_t n_cb;
     mp_obj_t *cb;
-    mp_obj_get_array_fixed_n(args[2], 2, &cb);
+    mp_obj_get_array(args[2], &n_cb, &cb);
+    if (n_cb != 2 && n_cb != 3) {
+        mp_raise_ValueError(MP_ERROR_TEXT("callbacks: (baud, progress[, alive])"));
+    }
     sqn_baud(&ctx, args[1], cb[0]);
     ctx.progress = sqn_optional(cb[1]);
+    if (n_cb == 3 && cb[2] != mp_const_none) {
+        // (object, 'method') is loaded here, (function, self), so that calling it
+        // allocates nothing (a machine.WDT's feed); anything else is called as it is.
+        mp_obj_t alive = cb[2];
+        if (mp_obj_is_type(alive, &mp_type_tuple)) {
+            mp_obj_t *om;
+            mp_obj_get_array_fixed_n(alive, 2, &om);
+            mp_obj_t method[2];
+            mp_load_method(om[0], mp_obj_str_get_qstr(om[1]), method);
+            ctx.alive[0] = MP_OBJ_TO_PTR(method[0]);
+            ctx.alive[1] = MP_OBJ_TO_PTR(method[1]);
+        } else {
+            ctx.alive[0] = MP_OBJ_TO_PTR(alive);
+        }
+    }
 
     mp_obj_t *img;
     mp_obj_get_array_fixed_n(args[3], 3, &img);
@@ -417,6 +519,24 @@ static mp_obj_t sqn_call(size_t n_args, const mp_obj_t *args) {
         req.port = mp_obj_str_get_data(opt[10], &req.port_len);
         req.port = sqn_intern(req.port, req.port_len);
     }
+    if (n_args > 5 && args[5] != mp_const_none) {
+        mp_obj_t *e;
+        mp_obj_get_array_fixed_n(args[5], 4, &e);
+        req.target_build = (uint32_t)mp_obj_get_int(e[0]);
+        req.tries = (uint32_t)mp_obj_get_int(e[1]);
+        req.max_tries = (uint32_t)mp_obj_get_int(e[2]);
+        size_t n;
+        mp_obj_t *names;
+        mp_obj_get_array(e[3], &n, &names);
+        if (n == 0 || n > SQN_NAMES_MAX) {
+            mp_raise_ValueError(MP_ERROR_TEXT("ensure: 1 to 8 image names"));
+        }
+        for (size_t i = 0; i < n; i++) {
+            req.names[i] = mp_obj_str_get_data(names[i], &req.names_len[i]);
+            req.names[i] = sqn_intern(req.names[i], req.names_len[i]);
+        }
+        req.names_n = (uint32_t)n;
+    }
 
     // sqn_rs_call never raises (every call into MicroPython inside it is wrapped).
     uint8_t nested = sqn_running;
@@ -429,7 +549,7 @@ static mp_obj_t sqn_call(size_t n_args, const mp_obj_t *args) {
     }
     return MP_OBJ_NEW_SMALL_INT(status);
 }
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sqn_call_obj, 5, 5, sqn_call);
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sqn_call_obj, 5, 6, sqn_call);
 
 static mp_obj_t sqn_text(const char *s, size_t cap) {
     size_t n = 0;
@@ -441,9 +561,10 @@ static mp_obj_t sqn_text(const char *s, size_t cap) {
 
 // The record's values in the shim's key order: (status, command, state_before,
 // state_after, modem_changed, method, build_before, build_after, firmware, imei, bytes,
-// millis, error, hint, modem, next); numbers as the engine wrote them (-1 / 0 unknown).
+// millis, error, hint, modem, next, choice); numbers as the engine wrote them (-1 / 0
+// unknown).
 static mp_obj_t sqn_result(void) {
-    mp_obj_t items[16] = {
+    mp_obj_t items[17] = {
         MP_OBJ_NEW_SMALL_INT(sqn_last.status),
         MP_OBJ_NEW_SMALL_INT(sqn_last.command),
         MP_OBJ_NEW_SMALL_INT(sqn_last.state_before),
@@ -460,8 +581,9 @@ static mp_obj_t sqn_result(void) {
         sqn_text(sqn_last.hint, sizeof(sqn_last.hint)),
         sqn_text(sqn_last.modem, sizeof(sqn_last.modem)),
         sqn_text(sqn_last.next, sizeof(sqn_last.next)),
+        MP_OBJ_NEW_SMALL_INT(sqn_last.choice),
     };
-    return mp_obj_new_tuple(16, items);
+    return mp_obj_new_tuple(17, items);
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(sqn_result_obj, sqn_result);
 
@@ -469,6 +591,12 @@ static const mp_rom_map_elem_t sqn_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__sqnsupgrade) },
     { MP_ROM_QSTR(MP_QSTR_call), MP_ROM_PTR(&sqn_call_obj) },
     { MP_ROM_QSTR(MP_QSTR_result), MP_ROM_PTR(&sqn_result_obj) },
+    { MP_ROM_QSTR(MP_QSTR_OPEN_HTTP_STATUS), MP_ROM_INT(SQN_OPEN_HTTP_STATUS) },
+    { MP_ROM_QSTR(MP_QSTR_OPEN_NO_LENGTH), MP_ROM_INT(SQN_OPEN_NO_LENGTH) },
+    { MP_ROM_QSTR(MP_QSTR_OPEN_REDIRECTS), MP_ROM_INT(SQN_OPEN_REDIRECTS) },
+    { MP_ROM_QSTR(MP_QSTR_OPEN_NO_TLS), MP_ROM_INT(SQN_OPEN_NO_TLS) },
+    { MP_ROM_QSTR(MP_QSTR_OPEN_NOT_A_STREAM), MP_ROM_INT(SQN_OPEN_NOT_A_STREAM) },
+    { MP_ROM_QSTR(MP_QSTR_OPEN_NO_SERVER), MP_ROM_INT(SQN_OPEN_NO_SERVER) },
 };
 static MP_DEFINE_CONST_DICT(sqn_module_globals, sqn_module_globals_table);
 

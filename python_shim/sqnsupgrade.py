@@ -173,13 +173,13 @@ if _MICROPYTHON:
         except Exception:
             pass
 
-    _COMMANDS = {1: "run", 2: "info", 3: "state", 4: "load", 5: "uart"}
+    _COMMANDS = {1: "run", 2: "info", 3: "state", 4: "load", 5: "uart", 6: "ensure"}
     _METHODS = {1: "FFF", 2: "ON_THE_FLY"}
 
     def _result_dict():
         # The engine's record, with the same keys as on a computer.
         (status, command, before, after, changed, method, build_before, build_after,
-         firmware, imei, nbytes, millis, error, hint, modem, nxt) = _native.result()
+         firmware, imei, nbytes, millis, error, hint, modem, nxt, _choice) = _native.result()
         return {
             "ok": status == 0,
             "status": status,

@@ -1,6 +1,6 @@
 //! The AT channel: send a command, collect its reply until `OK`/`ERROR`, with a deadline.
 //!
-//! Replies from real modems come in several shapes (spec section 3): with or without the
+//! Replies from real modems come in several shapes (docs/PROTOCOL.md section 3): with or without the
 //! leading CRLF, with or without the command echoed, with unsolicited lines such as
 //! `+SYSSTART` or `+CEREG: 1` in between, and split over any number of reads. The parser
 //! ([`ReplyBuf::feed`]) is a pure byte-fed state machine, tested on its own. The reply body

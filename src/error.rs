@@ -132,6 +132,10 @@ pub enum OptionProblem {
     },
     /// FFF and ON_THE_FLY were both asked for.
     BothMethods,
+    /// The SHA-256 given with the image is not 64 hexadecimal digits (computers:
+    /// `--sha256`, `sha256=`).
+    #[cfg(feature = "std")]
+    Sha256,
 }
 
 /// Why no serial port could be used (a computer's problem: the board's UART is always
@@ -290,6 +294,8 @@ impl Error {
             Error::BadOption(OptionProblem::BlockSize { .. }) => Msg::HintBlockSize,
             Error::BadOption(OptionProblem::ReplyTimeout { .. }) => Msg::HintReplyTimeout,
             Error::BadOption(OptionProblem::BothMethods) => Msg::HintBothMethods,
+            #[cfg(feature = "std")]
+            Error::BadOption(OptionProblem::Sha256) => Msg::HintSha256,
             Error::MicroPythonPrompt => Msg::HintMicropython,
             Error::LinkGone => Msg::HintLinkGone,
             #[cfg(feature = "std")]
@@ -461,6 +467,8 @@ impl Error {
                 (Msg::ErrReplyTimeout, num(got), num(0))
             }
             Error::BadOption(OptionProblem::BothMethods) => (Msg::ErrBothMethods, num(0), num(0)),
+            #[cfg(feature = "std")]
+            Error::BadOption(OptionProblem::Sha256) => (Msg::ErrSha256, num(0), num(0)),
             Error::MicroPythonPrompt => (Msg::ErrMicropython, num(0), num(0)),
             Error::LinkGone => (Msg::ErrLinkGone, num(0), num(0)),
             #[cfg(feature = "std")]

@@ -35,6 +35,8 @@ pub enum Command {
     Load,
     /// Prepare the modem for the USB method (the board's `uart()`).
     Uart,
+    /// `ensure()`'s decision before an update (the board's `main.py`).
+    Ensure,
     /// What `run` would do, without changing the modem (computers).
     #[cfg(feature = "std")]
     Check,
@@ -49,6 +51,7 @@ impl Command {
             Command::State => "state",
             Command::Load => "load",
             Command::Uart => "uart",
+            Command::Ensure => "ensure",
             #[cfg(feature = "std")]
             Command::Check => "check",
         }
@@ -160,6 +163,11 @@ pub struct Request<'a> {
     pub bootrom: Option<&'a [u8]>,
     /// The options given.
     pub options: UserOptions,
+    /// The image's SHA-256 as the user typed it (`--sha256`, `sha256=`; computers): kept
+    /// in the command that continues while that command names the same image, left out
+    /// when it is not 64 hexadecimal digits (it was the problem).
+    #[cfg(feature = "std")]
+    pub sha256: Option<&'a [u8]>,
 }
 
 impl<'a> Request<'a> {
@@ -176,6 +184,8 @@ impl<'a> Request<'a> {
             updater: None,
             bootrom: None,
             options: UserOptions::default(),
+            #[cfg(feature = "std")]
+            sha256: None,
         }
     }
 
@@ -186,6 +196,33 @@ impl<'a> Request<'a> {
             FileRole::Updater => self.updater,
             FileRole::Bootrom => self.bootrom,
         }
+    }
+}
+
+/// The digest a SHA-256 given as text names: 64 hexadecimal digits (either case), else
+/// the bad option (an input error: the modem is not touched).
+#[cfg(feature = "std")]
+pub fn sha256_digest(hex: &[u8]) -> Result<[u8; 32], Error> {
+    let bad = Error::BadOption(crate::error::OptionProblem::Sha256);
+    if hex.len() != 64 {
+        return Err(bad);
+    }
+    let digit = |c: u8| char::from(c).to_digit(16).ok_or(bad);
+    let mut digest = [0u8; 32];
+    for (byte, pair) in digest.iter_mut().zip(hex.chunks_exact(2)) {
+        *byte = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+    }
+    Ok(digest)
+}
+
+/// The SHA-256 to repeat in the command that continues: the user's, when that command
+/// names the same image and the digest is well formed.
+#[cfg(feature = "std")]
+fn sha256_for<'a>(firmware: Arg<'a>, req: &Request<'a>) -> Option<&'a [u8]> {
+    let hex = req.sha256?;
+    match firmware {
+        Arg::Given(p) if Some(p) == req.firmware && sha256_digest(hex).is_ok() => Some(hex),
+        _ => None,
     }
 }
 
@@ -203,11 +240,12 @@ pub mod status {
     pub const CANCELLED: u8 = 130;
 }
 
-/// The status code of a failure.
+/// The status code of a failure: a bad input only while the modem was not touched (an FFF
+/// image whose digest differs was stored, not committed: a modem failure's status).
 pub fn failure_status(f: &Failure) -> u8 {
     match f.error {
         Error::Cancelled => status::CANCELLED,
-        e if e.is_input_error() => status::BAD_INPUT,
+        e if e.is_input_error() && !f.modem_changed => status::BAD_INPUT,
         _ => status::MODEM_FAILURE,
     }
 }
@@ -241,8 +279,8 @@ pub enum NextStep<'a> {
     },
     /// Check the modem's state.
     State,
-    /// The same command again, on a port the user picks from the list printed above
-    /// (computers only).
+    /// The same command again, on a port the user names (from the list printed above, or
+    /// the board's once it is plugged in) (computers only).
     #[cfg(feature = "std")]
     ChoosePort,
 }
@@ -278,6 +316,14 @@ pub fn next_step<'a>(f: &Failure, req: &Request<'a>) -> NextStep<'a> {
         bootrom,
         defaults: false,
     };
+    if req.command == Command::Ensure {
+        // ensure()'s own check: after its last try, the update by hand with the image it
+        // chose; otherwise the state first.
+        return match (f.error, req.firmware) {
+            (Error::GaveUp { .. }, Some(_)) => run(given(req.firmware), Arg::Absent, Arg::Absent),
+            _ => NextStep::State,
+        };
+    }
     if !f.modem_changed {
         return match f.error {
             Error::UpdaterNeeded => run(
@@ -318,7 +364,8 @@ pub fn next_step<'a>(f: &Failure, req: &Request<'a>) -> NextStep<'a> {
             },
             Error::NoResponse | Error::LinkGone => NextStep::State,
             #[cfg(feature = "std")]
-            Error::Port(PortProblem::Several) => NextStep::ChoosePort,
+            // No port or several: the same command, naming the part that was missing.
+            Error::Port(PortProblem::Several | PortProblem::NoneFound) => NextStep::ChoosePort,
             _ => NextStep::Same,
         };
     }
@@ -611,6 +658,10 @@ fn write_shell(step: NextStep<'_>, req: &Request<'_>, out: &mut dyn Sink) {
     if o.allow_truncated {
         out.put(" --allow-truncated");
     }
+    if let Some(hex) = sha256_for(firmware, req) {
+        out.put(" --sha256 ");
+        out.put_bytes(hex);
+    }
 }
 
 /// A Python call's arguments, comma-separated as they are written.
@@ -744,6 +795,10 @@ fn write_python(step: NextStep<'_>, req: &Request<'_>, out: &mut dyn Sink) {
         }
         if o.allow_truncated {
             args.flag("allow_truncated=True");
+        }
+        #[cfg(feature = "std")]
+        if let Some(hex) = sha256_for(firmware, req) {
+            args.text("sha256=", hex);
         }
     }
     if let (Some(port), true) = (req.port, board) {
@@ -1006,6 +1061,51 @@ mod tests {
                 crate::error::OptionProblem::ReplyTimeout { got: 0 }
             ))
         ));
+    }
+
+    #[test]
+    fn a_sha256_is_64_hex_digits_and_follows_its_image_into_the_next_step() {
+        let hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let digest = sha256_digest(hex.to_uppercase().as_bytes()).unwrap();
+        assert_eq!(digest[..3], [0x9f, 0x86, 0xd0]);
+        assert_eq!(digest[31], 0x08);
+        let bad = Error::BadOption(crate::error::OptionProblem::Sha256);
+        for wrong in [&hex[1..], &hex.replace('f', "g"), "", &format!("{hex}0")] {
+            assert_eq!(sha256_digest(wrong.as_bytes()), Err(bad), "{wrong}");
+        }
+        assert!(bad.is_input_error());
+        let mut req = shell("CATM1-41065.dup", None);
+        req.sha256 = Some(hex.as_bytes());
+        let stopped = failure(Error::Cancelled, Some(State::Upgrade), true);
+        assert_eq!(
+            next(&stopped, &req),
+            format!("sqnsupgrade --port /dev/ttyUSB0 run CATM1-41065.dup --sha256 {hex}")
+        );
+        let mut py = req;
+        py.frontend = Frontend::CPython;
+        assert_eq!(
+            next(&stopped, &py),
+            format!("sqnsupgrade.run('/dev/ttyUSB0', 'CATM1-41065.dup', sha256='{hex}')")
+        );
+        // Another image (the full one instead of an upgdiff): its digest is not this one.
+        let mut diff = shell("upgdiff_38638-to-41065.dup", None);
+        diff.sha256 = Some(hex.as_bytes());
+        assert_eq!(
+            next(&stopped, &diff),
+            "sqnsupgrade --port /dev/ttyUSB0 run <full image .dup>"
+        );
+        // A malformed one was the problem: left out.
+        req.sha256 = Some(b"9f86");
+        let f = failure(sha256_digest(b"9f86").unwrap_err(), None, false);
+        let mut lines = String::new();
+        write_failure(&f, &req, &mut lines);
+        assert_eq!(
+            lines,
+            "error: the SHA-256 given is not 64 hexadecimal digits\n\
+             hint: give the image's SHA-256 as 64 hexadecimal digits (as sha256sum prints it), or leave it out\n\
+             modem: not changed\n\
+             next: sqnsupgrade --port /dev/ttyUSB0 run CATM1-41065.dup\n"
+        );
     }
 
     #[test]

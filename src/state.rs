@@ -1,4 +1,4 @@
-//! The modem's boot modes ("modem state", spec section 2) and what each means to a user.
+//! The modem's boot modes ("modem state", docs/PROTOCOL.md section 2) and what each means to a user.
 
 /// The modem's boot mode, as `AT+SMOD?` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

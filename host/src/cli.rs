@@ -14,6 +14,7 @@ use crate::progress::HostEvents;
 use crate::{self as host, state_line, AnyImage, CtrlC, FileImage, StdClock, Terminal};
 use clap::{Args, Parser, Subcommand};
 use sqnsupgrade::error::PortProblem;
+use sqnsupgrade::hal::Confirm;
 use sqnsupgrade::image::FirmwareKind;
 use sqnsupgrade::report::{self, Command, Field, Frontend, Record, Request, UserOptions};
 use sqnsupgrade::updater::{check_files, Survey, FAST_BAUD};
@@ -28,7 +29,7 @@ use std::process::{Child, ExitCode, Stdio};
     name = "sqnsupgrade",
     version,
     about = "Update the firmware of the Sequans SQN3330 LTE modem (Pycom GPy, FiPy, G01)",
-    after_help = "The port: --port, else the environment variable SQNSUPGRADE_PORT, else the one Pycom board connected (sqnsupgrade list-ports shows them). --port sim uses the built-in modem simulator, so every command can be tried without a board.\n\nExit status: 0 success; 1 the modem failed (the output says its state and the command that continues); 2 a bad input or no usable port (the modem was not touched); 130 stopped with Ctrl-C."
+    after_help = "The port: --port, else the environment variable SQNSUPGRADE_PORT, else the one Pycom board connected (sqnsupgrade list-ports shows them). --port sim uses the built-in modem simulator, so every command can be tried without a board.\n\nExit status: 0 success; 1 the modem failed (the output says its state and the command that continues); 2 a bad input or no usable port (the modem was not touched); 130 stopped with Ctrl-C, SIGTERM or SIGHUP (at the next safe point; a second one ends at once)."
 )]
 struct Cli {
     /// Serial port that reaches the modem (the board in mirror mode): /dev/ttyACM0, COM9,
@@ -79,6 +80,12 @@ struct Update {
     /// such a file is almost always an interrupted copy).
     #[arg(long)]
     allow_truncated: bool,
+    /// The SHA-256 of FILE (64 hex digits, as sha256sum prints it): an image with another
+    /// digest is refused before anything changes the modem (FFF: after the transfer,
+    /// before the modem commits it). For a package (.zip), the package file's SHA-256,
+    /// checked before the modem is asked anything.
+    #[arg(long, value_name = "HEX")]
+    sha256: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -219,6 +226,7 @@ fn request<'a>(cli: &'a Cli, program: &'a str) -> Request<'a> {
             Some(u.block_size.parse().unwrap_or(0))
         };
         req.options.allow_truncated = u.allow_truncated;
+        req.sha256 = u.sha256.as_deref().map(str::as_bytes);
     }
     req
 }
@@ -396,6 +404,10 @@ fn run_command(
         Ok(o) => o,
         Err(e) => return report_failure(&Failure::untouched(e), &req, cli.json),
     };
+    let sha256 = match req.sha256.map(report::sha256_digest).transpose() {
+        Ok(d) => d,
+        Err(e) => return report_failure(&Failure::untouched(e), &req, cli.json),
+    };
     if matches!(cli.command, Cmd::Run { .. } | Cmd::Load { .. }) {
         say.line(&format!(
             "<<< Welcome to the SQN3330 firmware updater [{}] >>>",
@@ -411,7 +423,12 @@ fn run_command(
                 cli.json,
             );
         };
-        return finish(check_without_modem(update, &options, say), &req, cli, say);
+        return finish(
+            check_without_modem(update, &options, sha256, say),
+            &req,
+            cli,
+            say,
+        );
     };
     let mut link = match Port::open(port, FAST_BAUD) {
         Ok(p) => p,
@@ -457,8 +474,8 @@ fn run_command(
             ),
             Err(f) => Ended::Failed(f),
         },
-        Cmd::Run { update, .. } => run_update(&mut updater, update, sim, say),
-        Cmd::Check { update } => check_with_modem(&mut updater, update),
+        Cmd::Run { update, .. } => run_update(&mut updater, update, sha256, sim, say),
+        Cmd::Check { update } => check_with_modem(&mut updater, update, sha256),
     };
     console.close_line();
     finish(ended, &req, cli, say)
@@ -487,12 +504,17 @@ fn finish(ended: Ended, req: &Request<'_>, cli: &Cli, say: &Say) -> ExitCode {
 }
 
 /// The files of `update`: a .dup from disk, or those its package's choice picks.
-fn prepare<H: Hal>(updater: &mut Updater<'_, H>, update: &Update) -> Result<files::Files, Failure> {
+fn prepare<H: Hal>(
+    updater: &mut Updater<'_, H>,
+    update: &Update,
+    sha256: Option<[u8; 32]>,
+) -> Result<files::Files, Failure> {
     files::prepare(
         updater,
         &update.file,
         update.updater.as_deref(),
         update.bootrom.as_deref(),
+        sha256,
     )
 }
 
@@ -500,10 +522,11 @@ fn prepare<H: Hal>(updater: &mut Updater<'_, H>, update: &Update) -> Result<file
 fn run_update<H: Hal>(
     updater: &mut Updater<'_, H>,
     update: &Update,
+    sha256: Option<[u8; 32]>,
     sim: Option<&BuiltinSim>,
     say: &Say,
 ) -> Ended {
-    let mut files = match prepare(updater, update) {
+    let mut files = match prepare(updater, update, sha256) {
         Ok(f) => f,
         Err(f) => return Ended::Failed(f),
     };
@@ -542,8 +565,12 @@ fn image_bytes(path: &str, image: &AnyImage) -> Option<Vec<u8>> {
 }
 
 /// `check` with a modem: its state (read-only), a package's choice, the checks and the plan.
-fn check_with_modem<H: Hal>(updater: &mut Updater<'_, H>, update: &Update) -> Ended {
-    let mut files = match prepare(updater, update) {
+fn check_with_modem<H: Hal>(
+    updater: &mut Updater<'_, H>,
+    update: &Update,
+    sha256: Option<[u8; 32]>,
+) -> Ended {
+    let mut files = match prepare(updater, update, sha256) {
         Ok(f) => f,
         Err(f) => return Ended::Failed(f),
     };
@@ -559,6 +586,9 @@ fn check_with_modem<H: Hal>(updater: &mut Updater<'_, H>, update: &Update) -> En
         files.bootrom.as_mut(),
     ) {
         Ok(survey) => {
+            if let Err(f) = confirm_sha256(&mut files.firmware, sha256) {
+                return Ended::Failed(f);
+            }
             let mut lines: Vec<String> = Vec::new();
             say_files(
                 &name,
@@ -567,6 +597,9 @@ fn check_with_modem<H: Hal>(updater: &mut Updater<'_, H>, update: &Update) -> En
                 files.updater.as_ref(),
                 &mut |l| lines.push(l.to_string()),
             );
+            if sha256.is_some() {
+                lines.push(sha256_line(&update.file));
+            }
             let mut plan = String::new();
             sqnsupgrade::msg::write(
                 &mut plan,
@@ -588,11 +621,17 @@ fn check_with_modem<H: Hal>(updater: &mut Updater<'_, H>, update: &Update) -> En
 }
 
 /// `check` without a modem: the files only (each image of a package).
-fn check_without_modem(update: &Update, options: &sqnsupgrade::Options, say: &Say) -> Ended {
+fn check_without_modem(
+    update: &Update,
+    options: &sqnsupgrade::Options,
+    sha256: Option<[u8; 32]>,
+    say: &Say,
+) -> Ended {
     let all = match files::every_image(
         &update.file,
         update.updater.as_deref(),
         update.bootrom.as_deref(),
+        sha256,
     ) {
         Ok(all) => all,
         Err(f) => return Ended::Failed(f),
@@ -611,11 +650,19 @@ fn check_without_modem(update: &Update, options: &sqnsupgrade::Options, say: &Sa
             files.bootrom.as_mut(),
             options,
         ) {
-            Ok(check) => say_files(&name, &check, size, files.updater.as_ref(), &mut |l| {
-                say.line(l)
-            }),
+            Ok(check) => {
+                if let Err(f) = confirm_sha256(&mut files.firmware, sha256) {
+                    return Ended::Failed(f);
+                }
+                say_files(&name, &check, size, files.updater.as_ref(), &mut |l| {
+                    say.line(l)
+                })
+            }
             Err(f) => return Ended::Failed(f),
         }
+    }
+    if sha256.is_some() {
+        say.line(&sha256_line(&update.file));
     }
     let mut text = String::new();
     sqnsupgrade::msg::write(&mut text, sqnsupgrade::msg::Msg::CheckNoModem, &[]);
@@ -664,6 +711,26 @@ fn say_files(
         );
         say(&text);
     }
+}
+
+/// `check` with a SHA-256: the image is read whole and compared, as `run` does before a
+/// flow that flashes as it streams (a package's digest was checked when it was opened).
+fn confirm_sha256(image: &mut AnyImage, sha256: Option<[u8; 32]>) -> Result<(), Failure> {
+    match sha256 {
+        Some(_) => image.confirm(Confirm::Ahead).map_err(Failure::untouched),
+        None => Ok(()),
+    }
+}
+
+/// `FILE: its SHA-256 is the one given`.
+fn sha256_line(path: &str) -> String {
+    let mut text = String::new();
+    sqnsupgrade::msg::write(
+        &mut text,
+        sqnsupgrade::msg::Msg::CheckSha256,
+        &[sqnsupgrade::msg::Arg::Text(path.as_bytes())],
+    );
+    text
 }
 
 fn untouched() -> String {

@@ -24,6 +24,39 @@ fn open_file(path: &str, role: FileRole) -> Result<AnyImage, Failure> {
         .map_err(Failure::untouched)
 }
 
+/// The firmware image, checked against `sha256` when one is given (by the engine, when
+/// it asks).
+fn open_firmware(path: &str, sha256: Option<[u8; 32]>) -> Result<AnyImage, Failure> {
+    let mut image = FileImage::open(path, FileRole::Firmware).map_err(Failure::untouched)?;
+    if let Some(digest) = sha256 {
+        image.expect_sha256(digest);
+    }
+    Ok(AnyImage::File(image))
+}
+
+/// Opens the package at `path`; with a SHA-256, the package file's digest is then checked,
+/// whole. The digest names the package the user downloaded: which of its images is
+/// used depends on the modem (an upgdiff at one build, the full image at another), so a
+/// digest of one of them would hold only for one state of the modem.
+fn open_package(path: &str, sha256: Option<[u8; 32]>) -> Result<Package, Failure> {
+    // Opened first: a file that is no package says so, whatever its digest.
+    let pkg = Package::open(path).map_err(Failure::untouched)?;
+    if let Some(digest) = sha256 {
+        let problem = match crate::sha256_of_file(path) {
+            Ok(d) if d == digest => None,
+            Ok(_) => Some(FileProblem::DigestMismatch),
+            Err(_) => Some(FileProblem::Unreadable),
+        };
+        if let Some(problem) = problem {
+            return Err(Failure::untouched(Error::File {
+                role: FileRole::Firmware,
+                problem,
+            }));
+        }
+    }
+    Ok(pkg)
+}
+
 fn no_image() -> Failure {
     Failure::untouched(Error::File {
         role: FileRole::Firmware,
@@ -47,12 +80,14 @@ pub fn message<H: Hal>(updater: &mut Updater<'_, H>, line: &str) {
 /// The files for `run` and `check`: from disk, or chosen from a package for this modem
 /// (asked read-only; a package that cannot be read is refused before it is asked
 /// anything). What was chosen, and why, is said. `updater`/`bootrom` given by the user
-/// win over a package's.
+/// win over a package's. `sha256`: the digest of the image, or of the package (checked
+/// whole before the modem is asked anything).
 pub fn prepare<H: Hal>(
     updater: &mut Updater<'_, H>,
     firmware: &str,
     elf: Option<&str>,
     bootrom: Option<&str>,
+    sha256: Option<[u8; 32]>,
 ) -> Result<Files, Failure> {
     let given_updater = elf.map(|p| open_file(p, FileRole::Updater)).transpose()?;
     let bootrom = bootrom
@@ -60,12 +95,12 @@ pub fn prepare<H: Hal>(
         .transpose()?;
     if !is_package(firmware) {
         return Ok(Files {
-            firmware: open_file(firmware, FileRole::Firmware)?,
+            firmware: open_firmware(firmware, sha256)?,
             updater: given_updater,
             bootrom,
         });
     }
-    let mut pkg = Package::open(firmware).map_err(Failure::untouched)?;
+    let mut pkg = open_package(firmware, sha256)?;
     let (state, versions): (State, _) = updater.identify()?;
     let names: Vec<Vec<u8>> = pkg.names().iter().map(|n| n.to_vec()).collect();
     let names: Vec<&[u8]> = names.iter().map(Vec::as_slice).collect();
@@ -94,6 +129,7 @@ pub fn every_image(
     firmware: &str,
     elf: Option<&str>,
     bootrom: Option<&str>,
+    sha256: Option<[u8; 32]>,
 ) -> Result<Vec<Files>, Failure> {
     let given_updater = elf.map(|p| open_file(p, FileRole::Updater)).transpose()?;
     let bootrom = bootrom
@@ -101,12 +137,12 @@ pub fn every_image(
         .transpose()?;
     if !is_package(firmware) {
         return Ok(vec![Files {
-            firmware: open_file(firmware, FileRole::Firmware)?,
+            firmware: open_firmware(firmware, sha256)?,
             updater: given_updater,
             bootrom,
         }]);
     }
-    let mut pkg = Package::open(firmware).map_err(Failure::untouched)?;
+    let mut pkg = open_package(firmware, sha256)?;
     let names: Vec<Vec<u8>> = pkg.names().iter().map(|n| n.to_vec()).collect();
     let mut all = Vec::new();
     for (i, n) in names.iter().enumerate() {

@@ -5,14 +5,19 @@
 //! familiar console text, as on the board.
 
 use crate::Terminal;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sqnsupgrade::console::Console;
 use sqnsupgrade::hal::{Event, Events, Payload};
+use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 /// How often a pipe gets a line while bytes move, at the least.
 pub const LINE_EVERY: Duration = Duration::from_secs(10);
+
+/// The rate a line says is that of the last few seconds: a pause of the modem (erasing
+/// around 7-10 %) weighs on it only while it lasts, and the time left follows from it.
+pub const RATE_WINDOW: Duration = Duration::from_secs(5);
 
 /// The engine's events for a person at a computer.
 pub struct HostEvents {
@@ -30,7 +35,52 @@ struct Transfer {
     last_line: Instant,
     /// The next multiple of 10 % that gets a line (pipes).
     next_tenth: u64,
+    /// (when, bytes done) of the progress events of the last [`RATE_WINDOW`], oldest first.
+    recent: VecDeque<(Instant, u64)>,
     bar: Option<ProgressBar>,
+}
+
+impl Transfer {
+    fn new(what: Payload, total: u64, now: Instant, bar: Option<ProgressBar>) -> Transfer {
+        Transfer {
+            what,
+            total,
+            done: 0,
+            started: now,
+            last_line: now,
+            next_tenth: 1,
+            recent: VecDeque::from([(now, 0)]),
+            bar,
+        }
+    }
+
+    /// `done` bytes at `now`: kept for the rate, with the last sample older than the
+    /// window (so that the window is always covered).
+    fn record(&mut self, now: Instant, done: u64) {
+        self.done = done.min(self.total);
+        self.recent.push_back((now, self.done));
+        while self.recent.len() > 2
+            && self
+                .recent
+                .get(1)
+                .is_some_and(|&(t, _)| now.duration_since(t) >= RATE_WINDOW)
+        {
+            self.recent.pop_front();
+        }
+    }
+
+    /// Bytes per second over the last [`RATE_WINDOW`] or so (0 when nothing moved).
+    fn recent_rate(&self, now: Instant) -> f64 {
+        let Some(&(since, from)) = self.recent.front() else {
+            return 0.0;
+        };
+        let secs = now.duration_since(since).as_secs_f64();
+        if secs > 0.0 {
+            (self.done - from) as f64 / secs
+        } else {
+            0.0
+        }
+    }
 }
 
 impl HostEvents {
@@ -95,28 +145,20 @@ impl HostEvents {
             self.line(&format!("Sending {name}: {total} bytes"));
             None
         };
-        self.transfer = Some(Transfer {
-            what,
-            total,
-            done: 0,
-            started: now,
-            last_line: now,
-            next_tenth: 1,
-            bar,
-        });
+        self.transfer = Some(Transfer::new(what, total, now, bar));
     }
 
     fn update(&mut self, done: u32) {
         let Some(t) = self.transfer.as_mut() else {
             return;
         };
-        t.done = u64::from(done).min(t.total);
+        let now = Instant::now();
+        t.record(now, u64::from(done));
         if let Some(bar) = &t.bar {
             bar.set_position(t.done);
             return;
         }
         let tenth = (t.done * 10).checked_div(t.total).unwrap_or(10);
-        let now = Instant::now();
         if tenth >= t.next_tenth || now.duration_since(t.last_line) >= LINE_EVERY {
             t.next_tenth = tenth + 1;
             t.last_line = now;
@@ -129,12 +171,13 @@ impl HostEvents {
         let Some(mut t) = self.transfer.take() else {
             return;
         };
-        t.done = t.total;
+        let now = Instant::now();
+        t.record(now, t.total);
         if let Some(bar) = &t.bar {
             bar.set_position(t.total);
             bar.finish();
         } else if t.next_tenth <= 10 {
-            self.line(&line(&t, Instant::now()));
+            self.line(&line(&t, now));
         }
         let secs = t.started.elapsed().as_secs_f64();
         let what = match t.what {
@@ -149,15 +192,11 @@ impl HostEvents {
     }
 }
 
-/// `  40% (2,398,775 of 5,996,938 bytes, 81.9 kB/s, 44 s left)` (1 kB = 1000 bytes).
+/// `  40% (2,398,775 of 5,996,938 bytes, 981.9 kB/s, 4 s left)` (1 kB = 1000 bytes): the
+/// rate of the last few seconds, and the time left at that rate.
 fn line(t: &Transfer, now: Instant) -> String {
     let percent = (t.done * 100).checked_div(t.total).unwrap_or(100);
-    let secs = now.duration_since(t.started).as_secs_f64();
-    let rate = if secs > 0.0 {
-        t.done as f64 / secs
-    } else {
-        0.0
-    };
+    let rate = t.recent_rate(now);
     let left = if rate > 0.0 && t.done < t.total {
         format!(", {:.0} s left", (t.total - t.done) as f64 / rate)
     } else {
@@ -165,23 +204,10 @@ fn line(t: &Transfer, now: Instant) -> String {
     };
     format!(
         "  {percent:>3}% ({} of {} bytes, {:.1} kB/s{left})",
-        grouped(t.done),
-        grouped(t.total),
+        HumanCount(t.done),
+        HumanCount(t.total),
         rate / 1000.0
     )
-}
-
-/// 5996938 → `5,996,938`.
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 impl Events for HostEvents {
@@ -190,6 +216,8 @@ impl Events for HostEvents {
             Event::TransferStart { what, total } => self.start(what, total),
             Event::Progress { done, .. } => self.update(done),
             Event::TransferEnd => self.end(),
+            // The watchdog's beat: nothing to show (and no redraw of the bar).
+            Event::Alive => {}
             _ => {
                 // Anything said during a transfer is printed above the bar.
                 let console = &mut self.console;
@@ -210,29 +238,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_with_thousands() {
-        assert_eq!(grouped(5_996_938), "5,996,938");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1000), "1,000");
-        assert_eq!(grouped(0), "0");
-    }
-
-    #[test]
     fn a_line_says_percent_bytes_rate_and_time_left() {
         let start = Instant::now();
-        let t = Transfer {
-            what: Payload::Firmware,
-            total: 1_000_000,
-            done: 400_000,
-            started: start,
-            last_line: start,
-            next_tenth: 5,
-            bar: None,
-        };
+        let mut t = Transfer::new(Payload::Firmware, 1_000_000, start, None);
+        for s in 1..=4 {
+            t.record(start + Duration::from_secs(s), s * 100_000);
+        }
         let l = line(&t, start + Duration::from_secs(4));
         assert_eq!(
             l,
             "   40% (400,000 of 1,000,000 bytes, 100.0 kB/s, 6 s left)"
+        );
+    }
+
+    #[test]
+    fn the_rate_is_the_recent_one_not_the_average_since_the_start() {
+        // 100 kB in the first second, then the modem erases for 20 s, then 1 MB/s.
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        let mut t = Transfer::new(Payload::Firmware, 20_000_000, start, None);
+        t.record(at(1_000), 100_000);
+        t.record(at(21_000), 120_000);
+        for k in 1..=10u64 {
+            t.record(at(21_000 + k * 1_000), 120_000 + k * 1_000_000);
+        }
+        let l = line(&t, at(31_000));
+        // Over the whole run that would be 326 kB/s; the last 5 s moved 5 MB.
+        assert!(
+            l.contains("1000.0 kB/s") && l.ends_with(", 10 s left)"),
+            "{l}"
         );
     }
 }

@@ -22,7 +22,10 @@
 //! is kept, the engine stops at its next safe point (an open transfer ends with its RESET,
 //! the modem's state is asked, the four lines are printed, status 130) and the kept
 //! exception is raised when the call returns. A second Ctrl-C during that stop is noted
-//! and dropped, as on the board: the stop completes (about 10 s at most).
+//! and dropped, as on the board: the stop completes (about 10 s at most). SIGTERM and
+//! SIGHUP, where they would end the process, raise KeyboardInterrupt too while a call runs
+//! (Python's own Ctrl-C handler, set for the call and taken back after it): a process
+//! stopped by a service manager or a closed terminal ends the transfer cleanly.
 
 use crate::port::{self, Port, PORT_ENV};
 use crate::{state_line, StdClock};
@@ -242,6 +245,8 @@ struct Args {
     firmware: Option<String>,
     updater: Option<String>,
     bootrom: Option<String>,
+    /// The image's SHA-256 as given (`sha256=`).
+    sha256: Option<String>,
     options: UserOptions,
     debug: bool,
     flow_control: bool,
@@ -257,6 +262,7 @@ impl Args {
             firmware: None,
             updater: None,
             bootrom: None,
+            sha256: None,
             options: UserOptions::default(),
             debug: false,
             flow_control: false,
@@ -293,6 +299,7 @@ impl Args {
             updater: self.updater.as_deref().map(str::as_bytes),
             bootrom: self.bootrom.as_deref().map(str::as_bytes),
             options: self.options,
+            sha256: self.sha256.as_deref().map(str::as_bytes),
             ..Request::new(self.command, Frontend::CPython)
         }
     }
@@ -361,6 +368,11 @@ fn engine(
     console: &mut Console<PyOut<'_>>,
 ) -> Result<(Record, Option<String>), Failure> {
     let options = req.options.check().map_err(Failure::untouched)?;
+    let sha256 = req
+        .sha256
+        .map(report::sha256_digest)
+        .transpose()
+        .map_err(Failure::untouched)?;
     let run = args.command == Command::Run;
     if run && args.firmware.is_none() {
         return Err(Failure::untouched(Error::File {
@@ -405,6 +417,7 @@ fn engine(
             args.firmware.as_deref().unwrap_or(""),
             args.updater.as_deref(),
             args.bootrom.as_deref(),
+            sha256,
         )
         .map(|o| (Record::from_outcome(&o), Some(crate::done_line(&o)))),
         _ => updater.state().map(|s| {
@@ -416,11 +429,72 @@ fn engine(
     }
 }
 
+/// SIGTERM and SIGHUP made to act as Ctrl-C while a call runs, and what they did before.
+struct StopSignals<'py> {
+    signal: Option<Bound<'py, PyModule>>,
+    /// Each signal changed, with its previous handler.
+    changed: Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+}
+
+impl<'py> StopSignals<'py> {
+    /// SIGTERM and SIGHUP raise KeyboardInterrupt (`signal.default_int_handler`, Python's
+    /// own Ctrl-C handler) where they would end the process (`SIG_DFL`): the call stops at
+    /// its next safe point as for Ctrl-C. A handler of the program's own, or an ignored
+    /// signal (`nohup`), is left as it is. Python sets handlers from the main thread only:
+    /// elsewhere nothing changes (as for SIGINT).
+    fn install(py: Python<'py>) -> StopSignals<'py> {
+        let mut stop = StopSignals {
+            signal: py.import("signal").ok(),
+            changed: Vec::new(),
+        };
+        let Some(signal) = &stop.signal else {
+            return stop;
+        };
+        let (Ok(default), Ok(ctrl_c)) = (
+            signal.getattr("SIG_DFL"),
+            signal.getattr("default_int_handler"),
+        ) else {
+            return stop;
+        };
+        // SIGHUP does not exist on Windows.
+        for name in ["SIGTERM", "SIGHUP"] {
+            let Ok(number) = signal.getattr(name) else {
+                continue;
+            };
+            let Ok(previous) = signal.call_method1("getsignal", (&number,)) else {
+                continue;
+            };
+            if !previous.eq(&default).unwrap_or(false) {
+                continue;
+            }
+            if signal.call_method1("signal", (&number, &ctrl_c)).is_ok() {
+                stop.changed.push((number, previous));
+            }
+        }
+        stop
+    }
+
+    /// Puts the previous handlers back.
+    fn restore(self) {
+        if let Some(signal) = &self.signal {
+            for (number, previous) in &self.changed {
+                let _ = signal.call_method1("signal", (number, previous));
+            }
+        }
+    }
+}
+
 /// Runs `args` with the GIL released, keeps the record for `last_result()`, then raises
-/// what Ctrl-C (or another signal handler) raised meanwhile.
+/// what Ctrl-C, SIGTERM or SIGHUP (or another signal handler) raised meanwhile.
 fn call(py: Python<'_>, args: &Args) -> PyResult<Record> {
     let call = Call::new();
+    let signals = StopSignals::install(py);
     let last = py.detach(|| operate(args, &call));
+    // A signal that came after the engine's last look is handled before its handler goes.
+    if let Err(e) = py.check_signals() {
+        call.keep(e);
+    }
+    signals.restore();
     let record = last.record.clone();
     *lock(&LAST) = Some(last);
     match call.take() {
@@ -454,19 +528,22 @@ impl FromPyObject<'_, '_> for Flag {
 /// version block. `fc` (RTS/CTS) is not supported: a message says so. `allow_truncated`
 /// flashes a `.dup` shorter than its header announces. `block_size`: STP block size in
 /// bytes (16 to 8176; None for the session's max). `reply_timeout`: seconds to wait for
-/// each STP reply (0: the default, 90).
+/// each STP reply (0: the default, 90). `sha256`: the image's SHA-256 (64 hex digits; for
+/// a package, the package file's): an image with another digest is refused before
+/// anything changes the modem (FFF: after the transfer, before the modem commits it).
 ///
 /// On failure it prints `error:`, `hint:`, `modem:` (its state now) and `next:` (the call
-/// that continues) and returns False; Ctrl-C stops at the next safe point, prints the same
-/// lines and raises KeyboardInterrupt. `last_result()` tells more.
+/// that continues) and returns False; Ctrl-C (and SIGTERM or SIGHUP, where they would end
+/// the process) stops at the next safe point, prints the same lines and raises
+/// KeyboardInterrupt. `last_result()` tells more.
 #[pyfunction]
 #[pyo3(
     name = "run",
     signature = (port, ffile, mfile=None, resume=Flag(false), debug=Flag(false),
                  verbose=Flag(false), load_fff=Flag(true), fc=Flag(false),
                  force_fff=Flag(false), bootrom=None, allow_truncated=Flag(false),
-                 block_size=Some(2016), reply_timeout=0),
-    text_signature = "(port, ffile, mfile=None, resume=False, debug=False, verbose=False, load_fff=True, fc=False, force_fff=False, bootrom=None, allow_truncated=False, block_size=2016, reply_timeout=0)"
+                 block_size=Some(2016), reply_timeout=0, sha256=None),
+    text_signature = "(port, ffile, mfile=None, resume=False, debug=False, verbose=False, load_fff=True, fc=False, force_fff=False, bootrom=None, allow_truncated=False, block_size=2016, reply_timeout=0, sha256=None)"
 )]
 #[allow(clippy::too_many_arguments)]
 fn py_run(
@@ -484,6 +561,7 @@ fn py_run(
     allow_truncated: Flag,
     block_size: Option<u32>,
     reply_timeout: u32,
+    sha256: Option<String>,
 ) -> PyResult<bool> {
     let mut args = Args::new(Command::Run, port);
     args.firmware = args.file(ffile, FileRole::Firmware);
@@ -503,6 +581,7 @@ fn py_run(
         verbose: verbose.0,
         allow_truncated: allow_truncated.0,
     };
+    args.sha256 = sha256;
     args.debug = debug.0;
     args.flow_control = fc.0;
     Ok(call(py, &args)?.ok())
@@ -587,9 +666,10 @@ fn py_last_result(py: Python<'_>) -> PyResult<Option<Bound<'_, PyDict>>> {
 
 /// The `sqnsupgrade` command line (the console script): runs the Rust CLI with `argv`
 /// (the program's name first; `sys.argv` when None) and returns its exit status (0, 1, 2
-/// or 130). Ctrl-C is the CLI's own while it runs (the first stops at a safe point, a
-/// second ends the process); Python's SIGINT handler is put back afterwards (when called
-/// from the main thread). Meant for the console script: one command per process.
+/// or 130). Ctrl-C, SIGTERM and SIGHUP are the CLI's own while it runs (the first stops at
+/// a safe point, a second ends the process); Python's handlers are put back afterwards
+/// (when called from the main thread). Meant for the console script: one command per
+/// process.
 #[pyfunction]
 #[pyo3(name = "main", signature = (argv=None), text_signature = "(argv=None)")]
 fn py_main(py: Python<'_>, argv: Option<Vec<OsString>>) -> PyResult<u8> {
@@ -604,18 +684,27 @@ fn py_main(py: Python<'_>, argv: Option<Vec<OsString>>) -> PyResult<u8> {
             let _ = s.call_method0("flush");
         }
     }
+    // The CLI handles SIGINT, SIGTERM and SIGHUP while it runs: Python's handlers are put
+    // back afterwards.
     let signal = py.import("signal")?;
-    let sigint = signal.getattr("SIGINT")?;
-    let handler = signal.call_method1("getsignal", (&sigint,))?;
+    let mut handlers = Vec::new();
+    for name in ["SIGINT", "SIGTERM", "SIGHUP"] {
+        if let Ok(number) = signal.getattr(name) {
+            let handler = signal.call_method1("getsignal", (&number,))?;
+            handlers.push((number, handler));
+        }
+    }
     let code = py.detach(|| {
         let code = crate::cli::main(argv);
         use std::io::Write;
         let _ = std::io::stdout().flush();
         code
     });
-    if !handler.is_none() {
-        // Best effort: Python allows it on the main thread only.
-        let _ = signal.call_method1("signal", (&sigint, &handler));
+    for (number, handler) in &handlers {
+        if !handler.is_none() {
+            // Best effort: Python allows it on the main thread only.
+            let _ = signal.call_method1("signal", (number, handler));
+        }
     }
     // ExitCode keeps its number to itself: find it among the u8 it is made from.
     Ok((0..=u8::MAX)

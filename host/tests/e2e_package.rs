@@ -251,3 +251,46 @@ fn json_records_have_the_same_keys_everywhere() {
     );
     sim.stop();
 }
+
+#[test]
+fn a_packages_sha256_is_the_package_files_checked_before_the_modem_is_asked() {
+    let dir = temp_dir("zipsha");
+    let zip = make_zip(&dir);
+    let hex = sha256_hex(&std::fs::read(&zip.path).unwrap());
+    // The digest of the image the package's choice picks is not the package's.
+    let sim = Sim::start(&[]);
+    let run = sim.cli(&["run", s(&zip.path), "--sha256", &sha256_hex(&zip.diff)]);
+    assert_eq!(run.code, 2, "{}", run.all());
+    assert!(
+        run.stderr.contains(&format!(
+            "error: {}: firmware image: is not the image the SHA-256 given names",
+            s(&zip.path)
+        )),
+        "{}",
+        run.all()
+    );
+    assert!(run.stderr.contains("modem: not changed"), "{}", run.all());
+    let log = sim.stop();
+    assert!(commands(&log).is_empty(), "the modem was asked something");
+    assert_modem_untouched(&log);
+    // The package's own digest: the upgdiff at the modem's build, byte for byte.
+    let sim = Sim::start(&[]);
+    let run = sim.cli(&["run", s(&zip.path), "--sha256", &hex]);
+    assert_ok(&run);
+    let log = sim.stop();
+    assert_no_violations(&log);
+    assert_eq!(transfer_bytes(&log, 1), zip.diff);
+    assert_eq!(log["software_build"], 41065);
+    // `check` without a modem says so.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sqnsupgrade"))
+        .args(["check", s(&zip.path), "--sha256", &hex])
+        .env_remove("SQNSUPGRADE_PORT")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{}: its SHA-256 is the one given", s(&zip.path))),
+        "{stdout}"
+    );
+}

@@ -60,6 +60,12 @@ fn no_port_and_no_board_is_a_clear_error_that_touches_nothing() {
     );
     assert!(err.contains("--port PORT or SQNSUPGRADE_PORT"), "{err}");
     assert!(err.contains("modem: not changed"), "{err}");
+    // The command that continues names the part that was missing, not the same command.
+    let next = err
+        .lines()
+        .find_map(|l| l.strip_prefix("next: "))
+        .unwrap_or_default();
+    assert!(next.contains(" --port <PORT> run "), "{err}");
     assert!(
         !String::from_utf8_lossy(&o.stdout).contains("Upgrade completed"),
         "{}",

@@ -2,7 +2,7 @@
 
 /// Longest command line kept; longer input is discarded.
 const MAX_LINE: usize = 1024;
-/// Silence needed before and after `+++`, in nanoseconds (0.9 s: the spec's "~1 s"
+/// Silence needed before and after `+++`, in nanoseconds (0.9 s: docs/PROTOCOL.md section 3.4's "about 1 s"
 /// guard, with room for a host that waits exactly 1 s).
 pub const GUARD_NS: u64 = 900_000_000;
 

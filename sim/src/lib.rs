@@ -1,6 +1,6 @@
 //! `sqnsim`: a strict simulator of the Sequans SQN3330 modem.
 //!
-//! It plays the modem side of the AT and STP protocols of `PROTOCOL.md` so that an
+//! It plays the modem side of the AT and STP protocols of `docs/PROTOCOL.md` so that an
 //! updater can be tested without a board. The library is the modem itself ([`Modem`],
 //! configured by [`Config`]), driven by the caller's clock: tests run it in-process in
 //! virtual time; the `sqnsim` binary serves it on a pseudo-terminal in real time. See
@@ -18,6 +18,6 @@ pub mod stp;
 pub mod wire;
 
 pub use model::{
-    Command, Config, Event, Family, Fault, FaultKind, Log, Modem, Status, Transfer, TransferKind,
-    When, FAST_BAUD, FFH_BAUD,
+    default_echo, Command, Config, Event, Family, Fault, FaultKind, Log, Modem, Status, Transfer,
+    TransferKind, When, FAST_BAUD, FFH_BAUD,
 };

@@ -30,7 +30,7 @@ pub mod sys {
 
 use crate::console::{Console, TextOut};
 use crate::error::{Error, FileProblem, FileRole};
-use crate::hal::{Event, Hal, ImageSource};
+use crate::hal::{Confirm, Event, Hal, ImageSource};
 use crate::report::{self, Command, Frontend, Record, Request, UserOptions};
 use crate::state::State;
 use crate::text::Sink;
@@ -183,12 +183,13 @@ impl Hal for MpHal {
         if let Some(c) = self.console.as_mut() {
             crate::hal::Events::event(c, event);
         }
-        if let Event::Progress { done, total } = *event {
-            // SAFETY: ctx is live.
-            unsafe {
-                sys::sqn_glue_event(self.ctx, sys::sqn_event_SQN_EVENT_PROGRESS, done, total)
-            };
-        }
+        let (kind, a, b) = match *event {
+            Event::Progress { done, total } => (sys::sqn_event_SQN_EVENT_PROGRESS, done, total),
+            Event::Alive => (sys::sqn_event_SQN_EVENT_ALIVE, 0, 0),
+            _ => return,
+        };
+        // SAFETY: ctx is live.
+        unsafe { sys::sqn_glue_event(self.ctx, kind, a, b) };
     }
 }
 
@@ -211,17 +212,25 @@ impl MpImage<'_> {
         spec: &sqn_image_t,
         role: FileRole,
     ) -> Result<Option<MpImage<'_>>, Failure> {
-        match spec.open_error {
-            0 => Ok((!spec.stream.is_null()).then_some(MpImage { ctx, spec })),
-            errno => Err(Failure::untouched(Error::File {
-                role,
-                problem: if errno == 2 {
-                    FileProblem::Missing
-                } else {
-                    FileProblem::Unreadable
-                },
-            })),
-        }
+        let code = spec.open_error as u32;
+        let problem = match code {
+            0 => return Ok((!spec.stream.is_null()).then_some(MpImage { ctx, spec })),
+            2 => FileProblem::Missing,
+            sys::SQN_OPEN_NO_LENGTH => FileProblem::NoLength,
+            sys::SQN_OPEN_REDIRECTS => FileProblem::Redirects,
+            sys::SQN_OPEN_NO_TLS => FileProblem::NoTls,
+            sys::SQN_OPEN_NOT_A_STREAM => FileProblem::NotAStream,
+            c if c > sys::SQN_OPEN_NO_SERVER => FileProblem::NoServer {
+                errno: c - sys::SQN_OPEN_NO_SERVER,
+            },
+            c if c > sys::SQN_OPEN_HTTP_STATUS && c < sys::SQN_OPEN_NO_LENGTH => {
+                FileProblem::HttpStatus {
+                    status: c - sys::SQN_OPEN_HTTP_STATUS,
+                }
+            }
+            _ => FileProblem::Unreadable,
+        };
+        Err(Failure::untouched(Error::File { role, problem }))
     }
 
     fn required(
@@ -236,6 +245,20 @@ impl MpImage<'_> {
     }
 }
 
+impl MpImage<'_> {
+    /// A wrapper's code: Ctrl-C while the image was read is a cancel; any other exception
+    /// is the image's failure (the glue raises it again once the engine returns).
+    fn failed(&self, code: i32) -> Result<(), Error> {
+        if code >= 0 {
+            Ok(())
+        } else if code == sys::SQN_GLUE_RAISED && interrupted(self.ctx) {
+            Err(Error::Cancelled)
+        } else {
+            Err(Error::ImageRead)
+        }
+    }
+}
+
 impl ImageSource for MpImage<'_> {
     fn size(&self) -> u32 {
         self.spec.size
@@ -243,27 +266,29 @@ impl ImageSource for MpImage<'_> {
 
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
         let mut got = 0u32;
-        // SAFETY: ctx is live; the stream was checked by the glue; buf is valid.
+        // SAFETY: ctx is live; the image was checked by the glue; buf is valid.
         let code = unsafe {
-            sys::sqn_glue_read(
-                self.ctx,
-                self.spec.stream,
-                buf.as_mut_ptr(),
-                buf.len(),
-                &mut got,
-            )
+            sys::sqn_glue_read_image(self.ctx, self.spec, buf.as_mut_ptr(), buf.len(), &mut got)
         };
-        if code < 0 {
-            // Ctrl-C while the stream was read is a cancel; any other exception is the
-            // stream's failure (the glue raises it again once the engine returns).
-            return Err(if code == sys::SQN_GLUE_RAISED && interrupted(self.ctx) {
-                Error::Cancelled
-            } else {
-                Error::ImageRead
-            });
-        }
+        self.failed(code)?;
         // The count is passed on as the stream gave it: the engine checks it.
         Ok(got as usize)
+    }
+
+    fn confirm(&mut self, how: Confirm) -> Result<(), Error> {
+        // SAFETY: ctx is live; the image was checked by the glue.
+        let code =
+            unsafe { sys::sqn_glue_confirm(self.ctx, self.spec, u32::from(how == Confirm::Ahead)) };
+        self.failed(code)?;
+        let problem = match code {
+            0 => return Ok(()),
+            2 => FileProblem::NotRereadable,
+            _ => FileProblem::DigestMismatch,
+        };
+        Err(Error::File {
+            role: FileRole::Firmware,
+            problem,
+        })
     }
 
     fn name(&self) -> &[u8] {
@@ -315,6 +340,7 @@ fn request<'a>(req: &'a sqn_request_t) -> Request<'a> {
         sys::sqn_op_SQN_OP_INFO => Command::Info,
         sys::sqn_op_SQN_OP_LOAD => Command::Load,
         sys::sqn_op_SQN_OP_MIRROR_PREP => Command::Uart,
+        sys::sqn_op_SQN_OP_ENSURE => Command::Ensure,
         _ => Command::State,
     };
     let named = |spec: &'a sqn_image_t| {
@@ -476,7 +502,7 @@ fn run_call(
     res: &mut sqn_result_t,
     ctx: *mut sqn_ctx_t,
 ) -> i32 {
-    let request = request(req);
+    let mut request = request(req);
     let options = match request.options.check() {
         Ok(o) => o,
         Err(e) => {
@@ -485,8 +511,29 @@ fn run_call(
         }
     };
     let mut updater = Updater::new(hal, options, ws);
-    let result = dispatch(&mut updater, req, ctx);
-    finish(updater.hal_mut(), res, &request, req, result)
+    let mut choice = -1;
+    let result = dispatch(&mut updater, req, ctx, &mut request, &mut choice);
+    let status = finish(updater.hal_mut(), res, &request, req, result);
+    res.choice = choice;
+    status
+}
+
+/// The image names `ensure()` chooses among.
+fn names(req: &sqn_request_t) -> heapless::Vec<&[u8], { sys::SQN_NAMES_MAX as usize }> {
+    let mut out = heapless::Vec::new();
+    for (&p, &len) in req
+        .names
+        .iter()
+        .zip(&req.names_len)
+        .take(req.names_n as usize)
+    {
+        if !p.is_null() {
+            // SAFETY: the glue took each name/len from a live str object (or copied it
+            // into its static buffer) for this call.
+            let _ = out.push(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), len) });
+        }
+    }
+    out
 }
 
 /// A fresh record for operation `op`: nothing known yet.
@@ -509,6 +556,7 @@ fn clear(res: &mut sqn_result_t, op: u32) {
         hint: [0; 320],
         modem: [0; 48],
         next: [0; 320],
+        choice: -1,
     };
 }
 
@@ -537,10 +585,12 @@ fn finish(
 }
 
 #[inline(never)]
-fn dispatch(
+fn dispatch<'r>(
     updater: &mut Updater<'_, MpHal>,
-    req: &sqn_request_t,
+    req: &'r sqn_request_t,
     ctx: *mut sqn_ctx_t,
+    request: &mut Request<'r>,
+    choice: &mut i32,
 ) -> Result<Record, Failure> {
     Ok(match req.op {
         sys::sqn_op_SQN_OP_RUN => {
@@ -564,6 +614,22 @@ fn dispatch(
             let mut up = MpImage::arg(ctx, &req.updater, FileRole::Updater)?;
             let state = updater.prepare_for_mirror(req.ffh_mode != 0, up.as_mut())?;
             Record::from_state(Command::Uart, Some(state))
+        }
+        sys::sqn_op_SQN_OP_ENSURE => {
+            let names = names(req);
+            let found = updater.ensure(&names, req.target_build, req.tries, req.max_tries);
+            let (state, versions, chosen) = found.map_err(|(f, chosen)| {
+                // No more tries: the next step is the update by hand, with that image.
+                if let Some(name) = chosen.and_then(|i| names.get(i)) {
+                    request.firmware = Some(name);
+                }
+                f
+            })?;
+            *choice = chosen.map_or(-1, |i| i as i32);
+            let mut r = Record::from_state(Command::Ensure, Some(state));
+            r.take_versions(&versions, None);
+            r.build_before = versions.software_build;
+            r
         }
         _ => Record::from_state(Command::State, Some(updater.state()?)),
     })

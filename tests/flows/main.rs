@@ -128,6 +128,10 @@ impl Plan {
         Config {
             state: self.state,
             bootloader0: self.bootloader0,
+            // A modem set to echo in every plan, also those that start in upgrade mode,
+            // mTools or recovery (where the simulator's default is off): the engine must
+            // tolerate echo wherever it may be on (PROTOCOL.md 3).
+            echo: Some(true),
             faults,
             reboot_ms: 3_000,
             upgrade_ms: 240_000,

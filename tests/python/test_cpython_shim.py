@@ -312,6 +312,68 @@ def test_silent_modem(shim, start_sim, tmp_path, capsys):
     assert shim.last_result()["status"] == 1
 
 
+# ----- (d2) sha256= ------------------------------------------------------------------------------
+
+
+def _sha256(path):
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def test_a_wrong_sha256_is_refused_before_the_modem_changes(shim, start_sim, tmp_path, capsys):
+    dup = make_dup(tmp_path / "CATM1-41065.dup", 300_000)
+    wrong = "0" * 64
+    assert wrong != _sha256(dup)
+    # ON_THE_FLY: refused before anything changes the modem.
+    sim = start_sim()
+    assert shim.run(sim.pty, dup, load_fff=False, sha256=wrong) is False
+    out = capsys.readouterr().out
+    assert "error: %s: firmware image: is not the image the SHA-256 given names" % dup in out
+    assert "modem: not changed\n" in out
+    assert "next: sqnsupgrade.run(%r, %r, load_fff=False, sha256=%r)\n" % (sim.pty, dup, wrong) in out
+    result = shim.last_result()
+    assert result["status"] == 2 and not result["ok"] and not result["modem_changed"]
+    log = sim.stop()
+    assert_untouched(log)
+    assert log["state"] == 2 and log["software_build"] == 38638
+    # FFF: stored, never committed (no AT+SMUPGRADE); application mode at its build.
+    sim = start_sim()
+    assert shim.run(sim.pty, dup, force_fff=True, sha256=wrong) is False
+    out = capsys.readouterr().out
+    assert "SHA-256 given names" in out and "modem: 2 application mode" in out
+    result = shim.last_result()
+    assert result["status"] == 1 and result["modem_changed"], result
+    log = sim.stop()
+    cmds = [c["cmd"] for c in log["commands"]]
+    assert "AT+SMSTPU" in cmds and "AT+SMUPGRADE" not in cmds
+    assert log["state"] == 2 and log["software_build"] == 38638
+    assert log["violations"] == []
+    # Not 64 hex digits: a bad option, the modem not asked.
+    sim = start_sim()
+    assert shim.run(sim.pty, dup, sha256="sha256:" + _sha256(dup)) is False
+    out = capsys.readouterr().out
+    assert "error: the SHA-256 given is not 64 hexadecimal digits\n" in out
+    assert "next: sqnsupgrade.run(%r, %r)\n" % (sim.pty, dup) in out
+    assert shim.last_result()["status"] == 2
+    log = sim.stop()
+    assert_untouched(log)
+    assert log.get("commands") == []
+
+
+@pytest.mark.parametrize("load_fff", [True, False], ids=["FFF", "ON_THE_FLY"])
+def test_the_right_sha256_completes_byte_for_byte(shim, start_sim, tmp_path, capsys, load_fff):
+    sim = start_sim("--upgrade-ms", "300")
+    dup = make_dup(tmp_path / "CATM1-41065.dup", 300_000)
+    assert shim.run(sim.pty, dup, load_fff=load_fff, sha256=_sha256(dup).upper()) is True
+    capsys.readouterr()
+    assert shim.last_result()["method"] == ("FFF" if load_fff else "ON_THE_FLY")
+    log = sim.stop()
+    assert last_transfer(log) == Path(dup).read_bytes()
+    assert log["violations"] == []
+    assert log["software_build"] == 41065
+
+
 # ----- (e) last_result after success ------------------------------------------------------------
 
 
@@ -450,6 +512,60 @@ def test_ctrl_c_from_the_terminal(shim, start_sim, tmp_path):
     sim.stop()
 
 
+_STOPPED_SCRIPT = """
+import os, signal, sys, time, sqnsupgrade
+number = getattr(signal, sys.argv[3])
+try:
+    sqnsupgrade.run(sys.argv[1], sys.argv[2])
+except KeyboardInterrupt:
+    print("KeyboardInterrupt; status", sqnsupgrade.last_result()["status"], flush=True)
+print("state", sqnsupgrade.state(sys.argv[1]), flush=True)
+print("handler back:", signal.getsignal(number) == signal.SIG_DFL, flush=True)
+os.kill(os.getpid(), number)
+time.sleep(5)
+print("still running")
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_stop_a_call_like_ctrl_c(shim, start_sim, tmp_path, name):
+    # A plain Python program stopped by a service manager (SIGTERM) or a closed terminal
+    # (SIGHUP) in the middle of a transfer: the four lines, status 130, the session closed
+    # (state() answers at once), then the signal's own effect is back.
+    number = getattr(signal, name)
+    sim = start_sim("--upgrade-ms", "300")
+    dup = make_dup(tmp_path / "CATM1-41065.dup", 5 * 1000 * 1000)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _STOPPED_SCRIPT, sim.pty, dup, name],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # As from a shell: the signal at its default, whatever pytest was started with.
+        preexec_fn=lambda: signal.signal(number, signal.SIG_DFL),
+    )
+    try:
+        got = _read_until(proc, b"Sending ")
+        time.sleep(0.2)
+        proc.send_signal(number)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    out = (got + out).decode()
+    assert "\nerror: stopped by the user\n" in out, err.decode()
+    assert "\nmodem: 4 upgrade mode\nnext: sqnsupgrade.run(%r, %r)\n" % (sim.pty, dup) in out
+    assert "KeyboardInterrupt; status 130\n" in out
+    assert "\nstate 4\n" in out
+    assert "handler back: True\n" in out
+    assert "still running" not in out
+    assert proc.returncode == -number, err.decode()
+    _wait_flashed(sim)
+    assert shim.run(sim.pty, dup) is True
+    log = sim.stop()
+    assert last_transfer(log) == Path(dup).read_bytes()
+    assert log["violations"] == []
+
+
 def test_ctrl_c_while_the_modem_is_silent(shim, start_sim, tmp_path, capsys):
     # Nothing answers: the engine waits and knocks (sleeps, short reads). Ctrl-C ends it
     # within about a second, nothing changed.
@@ -568,6 +684,27 @@ def test_main_runs_the_cli_in_process(shim, tmp_path, capfd, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(2)
+
+
+def test_main_gives_sigterm_back(shim, tmp_path):
+    # The CLI handles SIGTERM while main() runs; afterwards it ends the process again.
+    code = (
+        "import os, signal, time, sqnsupgrade\n"
+        "sqnsupgrade.main(['sqnsupgrade', '--port', %r, 'state'])\n"
+        "os.kill(os.getpid(), signal.SIGTERM)\n"
+        "time.sleep(5)\n"
+        "print('still running')\n" % str(tmp_path / "no-such-tty")
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL),
+    )
+    assert "there is no such serial port" in done.stderr
+    assert "still running" not in done.stdout
+    assert done.returncode == -signal.SIGTERM, done.stdout + done.stderr
 
 
 # ----- the board's module on a computer -----------------------------------------------------------

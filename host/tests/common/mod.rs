@@ -223,3 +223,72 @@ pub fn s(p: &Path) -> &str {
 pub fn assert_ok(run: &Run) {
     assert_eq!(run.code, 0, "{}", run.all());
 }
+
+/// The SHA-256 of `data`, as 64 lowercase hex digits (what sha256sum prints).
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Starts `sqnsupgrade --port PTY ARGS…` in the background, its output piped, with SIGINT
+/// and SIGTERM at their defaults and SIGHUP at its default or ignored (as under `nohup`):
+/// what an interactive shell gives a command, whatever the test runner was started with.
+#[cfg(unix)]
+pub fn spawn_cli(port: &str, args: &[&str], ignore_hup: bool) -> Child {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sqnsupgrade"));
+    cmd.arg("--port")
+        .arg(port)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: only signal(2), which is async-signal-safe, between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGTERM, libc::SIG_DFL);
+            let hup = if ignore_hup {
+                libc::SIG_IGN
+            } else {
+                libc::SIG_DFL
+            };
+            libc::signal(libc::SIGHUP, hup);
+            Ok(())
+        });
+    }
+    cmd.spawn().expect("start sqnsupgrade")
+}
+
+/// Sends `signal` to process `pid`.
+#[cfg(unix)]
+pub fn send_signal(pid: u32, signal: libc::c_int) {
+    // SAFETY: kill(2) on a child of this test.
+    let sent = unsafe { libc::kill(pid as libc::pid_t, signal) };
+    assert_eq!(sent, 0, "kill({pid}, {signal})");
+}
+
+/// Waits until the simulator's log shows a transfer under way (60 s at most), then
+/// `then_ms` more.
+pub fn wait_for_transfer(sim: &Sim, then_ms: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while sim.log()["transfers"]
+        .as_array()
+        .is_none_or(|t| t.is_empty())
+    {
+        assert!(std::time::Instant::now() < deadline, "no transfer started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(then_ms));
+}
+
+/// The exit status (None when a signal ended it) and the standard error of `child`.
+pub fn finished(child: Child) -> (Option<i32>, String) {
+    let out = child.wait_with_output().expect("wait for sqnsupgrade");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}

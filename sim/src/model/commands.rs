@@ -329,9 +329,10 @@ impl Modem {
         match c {
             Cmd::At => ok(),
             Cmd::Echo(on) => {
-                if !matches!(self.mode, 0 | 1) {
-                    self.echo = *on;
-                }
+                // The setting is the modem's, whatever mode takes the command: the field
+                // updater's one `ATE0` runs in mTools mode too (PROTOCOL.md 6), and its
+                // exact reads after the later boot switch worked (section 3).
+                self.echo = *on;
                 ok()
             }
             Cmd::Ati => lines(&["SEQUANS Communications".into(), "SQN3330".into()]),

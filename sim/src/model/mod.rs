@@ -85,9 +85,12 @@ pub struct Config {
     pub baud_pacing: bool,
     /// Understand bytes at any rate (links that cannot set one).
     pub ignore_baud: bool,
-    /// The echo setting at start ("from the factory": on). `ATE0`/`ATE1` change it for
-    /// good (it survives resets, boot switches and power cycles); FFH never echoes.
-    pub echo: bool,
+    /// The persistent echo setting at start; `None` (the default): by the start state
+    /// ([`default_echo`]), on in application mode (as from the factory), off in states
+    /// 0, 1 and 4 (a modem gets there only through an updater that sent `ATE0`).
+    /// `ATE0`/`ATE1` change it for good, in every mode (it survives resets, boot switches
+    /// and power cycles); FFH (states 0, 1) never echoes whatever it is.
+    pub echo: Option<bool>,
     /// The modem's rate at start (default: 115200 in state 0, else 921600).
     pub baud: Option<u32>,
 }
@@ -106,10 +109,24 @@ impl Default for Config {
             faults: Vec::new(),
             baud_pacing: false,
             ignore_baud: false,
-            echo: true,
+            echo: None,
             baud: None,
         }
     }
+}
+
+/// The echo setting of a modem starting in boot mode `state` when none is configured
+/// (`Config::echo` `None`). PROTOCOL.md section 3: echo is a persistent setting, on from
+/// the factory until `ATE0`, which survives resets and boot switches; the field updater
+/// sends `ATE0` once, before its first boot switch. A modem leaves the factory in
+/// application mode (2), so that is the only start state that may still echo: upgrade
+/// mode (4) is reached through `AT+SMSWBOOT=3,x` or an interrupted transfer, FFH (0)
+/// through `AT+SMSWBOOT=0,x` or a reset in mTools, mTools (1) only from FFH, each after
+/// that `ATE0`. And the field updater reads exactly 4 bytes after
+/// `AT+SMSTPU="ON_THE_FLY"` when it resumes from upgrade mode and in recovery, paths with
+/// no `ATE0` of their own, which worked on real modems: they did not echo there.
+pub fn default_echo(state: u8) -> bool {
+    !matches!(state, 0 | 1 | 4)
 }
 
 /// Things the modem will do by itself.
@@ -215,7 +232,7 @@ impl Modem {
             resetting: false,
             hung: false,
             gone: false,
-            echo: cfg.echo,
+            echo: cfg.echo.unwrap_or_else(|| default_echo(mode)),
             baud,
             software_build: cfg.software_build,
             boot_select: None,
@@ -361,7 +378,7 @@ impl Modem {
         self.baud
     }
 
-    /// The persistent echo setting (whether states 2-4 echo).
+    /// The persistent echo setting now (whether states 2-4 echo); FFH never echoes.
     pub fn echo_setting(&self) -> bool {
         self.echo
     }
@@ -679,7 +696,7 @@ impl Modem {
     /// Where a reset nobody asked for (power cycle, crash) leaves the modem.
     fn crash_target(&self) -> u8 {
         if let Some(run) = &self.stp {
-            // Spec 4: an interrupted image transfer leaves the modem in upgrade mode.
+            // docs/PROTOCOL.md section 4: an interrupted image transfer leaves the modem in upgrade mode.
             return match run.kind {
                 transfer::Kind::OnTheFly | transfer::Kind::Store => 4,
                 transfer::Kind::Updater => 0,

@@ -170,7 +170,11 @@ fn echo_is_a_persistent_setting() {
 #[test]
 fn ffh_never_echoes() {
     for state in [0, 1] {
-        let mut l = port(cfg(state));
+        // Even with the setting on (`--echo on`).
+        let mut l = port(Config {
+            echo: Some(true),
+            ..cfg(state)
+        });
         assert!(l.modem().echo_setting());
         assert_eq!(at(&mut l, "AT"), "OK\r\n", "state {state}");
         assert_eq!(at(&mut l, "AT+SMOD?"), format!("{state}\r\nOK\r\n"));
@@ -179,7 +183,7 @@ fn ffh_never_echoes() {
     }
     // An echo-off setting stays off when FFH boots the application again.
     let mut l = port(Config {
-        echo: false,
+        echo: Some(false),
         ..cfg(1)
     });
     at(&mut l, "AT+SMSWBOOT=1,1");
@@ -188,9 +192,63 @@ fn ffh_never_echoes() {
 }
 
 #[test]
+fn echo_default_follows_the_start_state() {
+    // Only application mode can be a modem as it left the factory (echo on); every other
+    // start state is reached through an updater that sent ATE0 (docs/PROTOCOL.md section 3).
+    for state in [0, 1, 2, 4] {
+        let l = port(cfg(state));
+        assert_eq!(l.modem().echo_setting(), state == 2, "state {state}");
+        assert_eq!(default_echo(state), state == 2);
+    }
+    let mut l = port(cfg(4));
+    assert_eq!(at(&mut l, "AT+SMOD?"), "\r\n4\r\n\r\nOK\r\n");
+    // The resume path of the field updater: no ATE0, exactly 4 bytes.
+    l.write(b"AT+SMSTPU=\"ON_THE_FLY\"\r\n").unwrap();
+    assert_eq!(l.read_exact(4, 1000).unwrap(), b"OK\r\n");
+    assert!(l.modem().log().violations().is_empty());
+    // A modem that echoes in upgrade mode is still there for the tests that need one.
+    let mut l = port(Config {
+        echo: Some(true),
+        ..cfg(4)
+    });
+    assert_eq!(at(&mut l, "AT"), "AT\r\r\nOK\r\n");
+    assert_eq!(l.modem().log().to_json()["echo"], true);
+}
+
+#[test]
+fn ate0_in_ffh_reaches_the_persistent_setting() {
+    // mTools: the field updater's one ATE0 is sent there (docs/PROTOCOL.md section 6), before a boot switch.
+    let mut l = port(Config {
+        echo: Some(true),
+        ..cfg(1)
+    });
+    assert_eq!(at(&mut l, "ATE0"), "OK\r\n", "FFH does not echo it");
+    assert!(!l.modem().echo_setting());
+    at(&mut l, "AT+SMSWBOOT=3,1");
+    wait_sysstart(&mut l);
+    l.discard_input();
+    l.write(b"AT+SMSTPU=\"ON_THE_FLY\"\r\n").unwrap();
+    assert_eq!(
+        l.read_exact(4, 1000).unwrap(),
+        b"OK\r\n",
+        "no echo in mode 4"
+    );
+    // ATE1 in FFH (state 0) turns it on for the modes that echo.
+    let mut l = port(cfg(0));
+    assert_eq!(at(&mut l, "ATE1"), "OK\r\n");
+    assert_eq!(at(&mut l, "AT"), "OK\r\n", "FFH still does not echo");
+    assert!(l.modem().echo_setting());
+    at(&mut l, "AT+SMSWBOOT=3,1");
+    l.set_baud(FAST);
+    wait_sysstart(&mut l);
+    assert_eq!(at(&mut l, "AT"), "AT\r\r\nOK\r\n");
+    assert!(l.modem().log().violations().is_empty());
+}
+
+#[test]
 fn stp_entry_replies_have_exact_shapes() {
     let mut l = port(Config {
-        echo: false,
+        echo: Some(false),
         ..cfg(4)
     });
     l.write(b"AT+SMSTPU=\"ON_THE_FLY\"\r\n").unwrap();
@@ -228,11 +286,14 @@ fn ffh_talks_115200_until_ipr() {
     l.set_baud(SLOW);
     assert_eq!(at(&mut l, "AT"), "OK\r\n");
     // Application and upgrade mode talk 921600.
-    let mut l = port(cfg(0));
+    let mut l = port(Config {
+        echo: Some(true),
+        ..cfg(0)
+    });
     at(&mut l, "AT+SMSWBOOT=3,1");
     l.set_baud(FAST);
     wait_sysstart(&mut l);
-    // (echo on from the factory: states 2-4 echo)
+    // (echo set on: states 2-4 echo)
     assert_eq!(at(&mut l, "AT+SMOD?"), "AT+SMOD?\r\r\n4\r\n\r\nOK\r\n");
 }
 
@@ -267,7 +328,7 @@ fn updater_load_keeps_the_ffh_rate() {
 fn paced_wire_takes_ten_bit_times_a_byte() {
     let mut l = port(Config {
         baud_pacing: true,
-        echo: false,
+        echo: Some(false),
         ..cfg(2)
     });
     l.write(b"AT\r\n").unwrap();
@@ -297,7 +358,7 @@ fn paced_wire_takes_ten_bit_times_a_byte() {
 fn fff_is_accepted_in_mtools_and_upgrade_mode() {
     for state in [1, 2, 4] {
         let mut l = port(Config {
-            echo: false,
+            echo: Some(false),
             ..cfg(state)
         });
         let img = image(50_000);
@@ -345,7 +406,7 @@ fn state_3_while_the_updater_flashes_fff() {
 fn power_cycle_while_the_updater_flashes_leaves_upgrade_mode() {
     let mut l = port(Config {
         upgrade_ms: 60_000,
-        echo: false,
+        echo: Some(false),
         ..cfg(2)
     });
     l.write(b"AT+SMSTPU\r\n").unwrap();
@@ -369,7 +430,7 @@ fn abandoned_session_is_deaf_until_a_reset_frame() {
     for closing in ["sid0-tid0", "next-tid", "power"] {
         let img = image(100_000);
         let mut l = port(Config {
-            echo: false,
+            echo: Some(false),
             ..cfg(4)
         });
         l.write(b"AT+SMSTPU=\"ON_THE_FLY\"\r\n").unwrap();
@@ -421,7 +482,7 @@ fn long_waits_while_erasing_and_finishing() {
     let mut l = port(Config {
         erase_ms: 120_000,
         finish_ms: 180_000,
-        echo: false,
+        echo: Some(false),
         ..cfg(4)
     });
     l.write(b"AT+SMSTPU=\"ON_THE_FLY\"\r\n").unwrap();
@@ -465,7 +526,7 @@ fn cut_short_image_is_not_flashed() {
     let short = &full[..60_000];
     // ON_THE_FLY: the report is fail at once, and the modem stays in upgrade mode.
     let mut l = port(Config {
-        echo: false,
+        echo: Some(false),
         ..cfg(4)
     });
     l.write(b"AT+SMSTPU=\"ON_THE_FLY\"\r\n").unwrap();
@@ -475,7 +536,7 @@ fn cut_short_image_is_not_flashed() {
     assert!(!l.modem().log().transfers()[0].complete);
     // FFF: stored, then the flash fails; the application still runs the old build.
     let mut l = port(Config {
-        echo: false,
+        echo: Some(false),
         ..cfg(2)
     });
     l.write(b"AT+SMSTPU\r\n").unwrap();
@@ -500,7 +561,7 @@ fn switch_back_and_its_fallback() {
         ),
     ] {
         let mut c = Config {
-            echo: false,
+            echo: Some(false),
             ..cfg(4)
         };
         c.faults = fault.iter().map(|f| Fault::parse(f).unwrap()).collect();

@@ -43,7 +43,7 @@ pub struct StpRun {
 }
 
 /// The modem's reply to `f`; a RESET reply leaves its header CRC 0 ("not given"), as a
-/// real modem's was seen (spec 4).
+/// real modem's was seen (docs/PROTOCOL.md section 4).
 fn answer(f: &Frame, payload: Vec<u8>) -> Vec<u8> {
     let mut r = reply(f, payload);
     if f.op == OP_RESET {

@@ -42,9 +42,10 @@ pub struct Opts {
     /// The firmware family.
     #[arg(long, value_enum, default_value_t = FamilyArg::Catm1)]
     pub family: FamilyArg,
-    /// The echo setting the modem starts with (persistent; FFH never echoes).
-    #[arg(long, value_enum, default_value_t = OnOff::On)]
-    pub echo: OnOff,
+    /// The echo setting the modem starts with (persistent; FFH never echoes). Default: by
+    /// state, on in application mode (2), off in 0, 1 and 4.
+    #[arg(long, value_enum)]
+    pub echo: Option<OnOff>,
     /// The modem's baud rate at start (default: 115200 in state 0, else 921600).
     #[arg(long)]
     pub baud: Option<u32>,
@@ -104,7 +105,7 @@ impl Opts {
             faults: self.faults.clone(),
             baud_pacing: self.baud_pacing,
             ignore_baud: self.ignore_baud,
-            echo: self.echo == OnOff::On,
+            echo: self.echo.map(|e| e == OnOff::On),
             baud: self.baud,
         }
     }
@@ -136,7 +137,12 @@ mod tests {
         assert_eq!(o.config(), Config::default());
         let o = Opts::try_parse_from(["sqnsim", "--echo", "off", "--family", "nb1"]).unwrap();
         let c = o.config();
-        assert!(!c.echo);
+        assert_eq!(c.echo, Some(false));
         assert_eq!(c.family, Family::Nb1);
+        // No --echo: the model decides by the start state; --echo on overrides it.
+        let o = Opts::try_parse_from(["sqnsim", "--state", "4"]).unwrap();
+        assert_eq!(o.config().echo, None);
+        let o = Opts::try_parse_from(["sqnsim", "--state", "4", "--echo", "on"]).unwrap();
+        assert_eq!(o.config().echo, Some(true));
     }
 }
