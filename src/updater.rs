@@ -714,18 +714,25 @@ impl<'w, H: Hal> Updater<'w, H> {
     /// The modem's state and, in application mode, its versions: read-only and quiet,
     /// what a caller needs to pick files (from a firmware package) before [`Updater::run`].
     pub fn identify(&mut self) -> Result<(State, Versions), Failure> {
+        let mut versions = Versions::default();
+        let state = self.identify_into(&mut versions)?;
+        Ok((state, versions))
+    }
+
+    /// [`Updater::identify`], the versions written into `versions` (in place).
+    #[inline(never)]
+    fn identify_into(&mut self, versions: &mut Versions) -> Result<State, Failure> {
         self.begin();
         let state = match self.detect() {
             Ok(Some(state)) => state,
             Ok(None) => return Err(self.fail(Error::NoResponse)),
             Err(e) => return Err(self.fail(e)),
         };
-        let mut versions = Versions::default();
         if state == State::Application {
-            self.versions(&mut versions, false, false)
+            self.versions(versions, false, false)
                 .map_err(|e| self.fail(e))?;
         }
-        Ok((state, versions))
+        Ok(state)
     }
 
     /// What `ensure()` does before an update, read-only: the modem's state and build; when
@@ -733,6 +740,7 @@ impl<'w, H: Hal> Updater<'w, H> {
     /// image to use among `names` (an upgdiff from the modem's build, else the full image,
     /// as for a package: [`crate::package::choose`]; a single name is used as it is), unless
     /// `tries` reached `max_tries` ([`Error::GaveUp`], with the image it would have used).
+    #[inline(never)]
     pub fn ensure(
         &mut self,
         names: &[&[u8]],
@@ -740,7 +748,8 @@ impl<'w, H: Hal> Updater<'w, H> {
         tries: u32,
         max_tries: u32,
     ) -> Result<Ensured, (Failure, Option<usize>)> {
-        let (state, versions) = self.identify().map_err(|f| (f, None))?;
+        let mut versions = Versions::default();
+        let state = self.identify_into(&mut versions).map_err(|f| (f, None))?;
         let build = versions.software_build;
         if state == State::Application && build == Some(target) {
             self.say_args(Msg::SayUpToDate, &[Arg::Num(target)]);
