@@ -450,8 +450,13 @@ impl Session {
             let kept = kept.min(filled);
             if kept < filled {
                 // The modem kept only part of the block: the rest goes first next time.
-                if let Some(all) = buf.get_mut(..filled) {
-                    all.copy_within(kept.., 0);
+                // Byte by byte from the front: the rest lies after where it goes, so
+                // nothing is overwritten before it is read (and no memmove is linked in).
+                for i in kept..filled {
+                    let b = buf.get(i).copied().unwrap_or(0);
+                    if let Some(d) = buf.get_mut(i - kept) {
+                        *d = b;
+                    }
                 }
             }
             filled -= kept;
