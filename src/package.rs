@@ -90,22 +90,42 @@ pub fn choose(names: &[&[u8]], state: State, versions: &Versions) -> Result<Choi
     let build = versions
         .software_build
         .filter(|_| state == State::Application);
-    let diff = build.and_then(|b| {
-        names
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| matches!(member(n), Member::Diff { from, .. } if from == b))
-            // The newest build, when several start from this one.
-            .max_by_key(|(_, n)| match member(n) {
-                Member::Diff { to, .. } => to,
-                _ => 0,
-            })
-            .map(|(i, _)| i)
-    });
-    let updater = names.iter().position(|n| member(n) == Member::Updater);
+    // The full image of the modem's family when it is known and the package has one, else
+    // the first full image.
+    let prefix: &[u8] = match versions.family() {
+        Some(Family::CatM1) => b"CATM1",
+        Some(Family::NbIot) => b"NB1",
+        None => b"",
+    };
+    // One pass over the names (plain loops: the board's code stays small): the upgdiff from
+    // the modem's build (the newest build, when several start from it: the last of them),
+    // the full images, the first updater.elf.
+    let (mut diff, mut diff_to) = (None, 0);
+    let (mut family_full, mut first_full, mut updater) = (None, None, None);
+    for (i, name) in names.iter().enumerate() {
+        match member(name) {
+            Member::Diff { from, to }
+                if Some(from) == build && (diff.is_none() || to >= diff_to) =>
+            {
+                diff = Some(i);
+                diff_to = to;
+            }
+            Member::Full => {
+                first_full = first_full.or(Some(i));
+                if family_full.is_none()
+                    && !prefix.is_empty()
+                    && starts_with_ignore_case(base_name(name), prefix)
+                {
+                    family_full = Some(i);
+                }
+            }
+            Member::Updater => updater = updater.or(Some(i)),
+            _ => {}
+        }
+    }
     let firmware_and_why = match diff {
         Some(i) => Some((i, Why::DiffFrom(build.unwrap_or(0)))),
-        None => full_image(names, versions.family()).map(|i| {
+        None => family_full.or(first_full).map(|i| {
             let why = match (state, build) {
                 (State::Application, Some(b)) => Why::FullNoDiff(b),
                 (State::Application, None) => Why::Full,
@@ -124,26 +144,6 @@ pub fn choose(names: &[&[u8]], state: State, versions: &Versions) -> Result<Choi
         updater,
         why,
     })
-}
-
-/// The full image: of the modem's family when it is known and the package has one, else
-/// the first.
-fn full_image(names: &[&[u8]], family: Option<Family>) -> Option<usize> {
-    let fulls = || {
-        names
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| member(n) == Member::Full)
-    };
-    let prefix: &[u8] = match family {
-        Some(Family::CatM1) => b"CATM1",
-        Some(Family::NbIot) => b"NB1",
-        None => b"",
-    };
-    fulls()
-        .find(|(_, n)| !prefix.is_empty() && starts_with_ignore_case(base_name(n), prefix))
-        .or_else(|| fulls().next())
-        .map(|(i, _)| i)
 }
 
 /// Writes what was chosen and why (`Using upgdiff_38638-to-41065.dup from the package: ...`).
