@@ -29,7 +29,7 @@ pub mod sys {
 }
 
 use crate::console::{Console, TextOut};
-use crate::error::{Error, FileProblem, FileRole};
+use crate::error::{Error, FileProblem, FileRole, OptionProblem};
 use crate::hal::{Confirm, Event, Hal, ImageSource};
 use crate::report::{self, Command, Frontend, Record, Request, UserOptions};
 use crate::state::State;
@@ -220,6 +220,9 @@ impl MpImage<'_> {
             sys::SQN_OPEN_REDIRECTS => FileProblem::Redirects,
             sys::SQN_OPEN_NO_TLS => FileProblem::NoTls,
             sys::SQN_OPEN_NOT_A_STREAM => FileProblem::NotAStream,
+            sys::SQN_OPEN_BAD_SHA256 => {
+                return Err(Failure::untouched(Error::BadOption(OptionProblem::Sha256)))
+            }
             c if c > sys::SQN_OPEN_NO_SERVER => FileProblem::NoServer {
                 errno: c - sys::SQN_OPEN_NO_SERVER,
             },
@@ -521,7 +524,12 @@ fn run_call(
 /// The image names `ensure()` chooses among.
 fn names(req: &sqn_request_t) -> heapless::Vec<&[u8], { sys::SQN_NAMES_MAX as usize }> {
     let mut out = heapless::Vec::new();
-    for (&p, &len) in req.names.iter().zip(&req.names_len).take(req.names_n as usize) {
+    for (&p, &len) in req
+        .names
+        .iter()
+        .zip(&req.names_len)
+        .take(req.names_n as usize)
+    {
         if !p.is_null() {
             // SAFETY: the glue took each name/len from a live str object (or copied it
             // into its static buffer) for this call.
