@@ -196,7 +196,7 @@ if _MICROPYTHON:
     _REDIRECTS = 5
 
     def _read(s, buf, alive):
-        """What the socket has (0 at its end, or after _QUIET_MS of silence), waiting in
+        """What the socket has (0 at its end, None after _QUIET_MS of silence), waiting in
         slices of _SLICE with the alive callable between them."""
         start = time.ticks_ms()
         while True:
@@ -211,7 +211,7 @@ if _MICROPYTHON:
             if alive:
                 alive()
             if time.ticks_diff(time.ticks_ms(), start) > _QUIET_MS:
-                return 0
+                return None
 
     def _connect(s, addr, alive):
         start = time.ticks_ms()
@@ -223,15 +223,22 @@ if _MICROPYTHON:
                 c = _errno(e)
                 if c == 106:  # EISCONN: an earlier try got through
                     return
-                if c not in _AGAIN or time.ticks_diff(time.ticks_ms(), start) > _QUIET_MS:
+                if c not in _AGAIN:
                     raise
+                if time.ticks_diff(time.ticks_ms(), start) > _QUIET_MS:
+                    raise OSError(110)  # ETIMEDOUT
             if alive:
                 alive()
 
     def _head(s, alive):
         """The status, Content-Length (None: not sent) and Location of a response."""
         status, length, where, line, one = 0, None, None, b"", bytearray(1)
-        while len(line) < 2048 and _read(s, one, alive):
+        while len(line) < 2048:
+            n = _read(s, one, alive)
+            if n is None:
+                raise OSError(110)  # ETIMEDOUT: a server that does not answer
+            if not n:
+                break
             if one[0] != 10:
                 line += one
                 continue
@@ -316,7 +323,7 @@ if _MICROPYTHON:
         def readinto(self, buf):
             if len(buf) > 1024:  # short reads: a slow server never holds one long
                 buf = memoryview(buf)[:1024]
-            return _read(self.s, buf, self.alive)
+            return _read(self.s, buf, self.alive) or 0  # silent too long: it ends there
 
         def rewind(self):
             # The same body again, from its start (the second read of a digest check).

@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from httptools import HttpServer, closed_port
+from httptools import Blackhole, HttpServer, closed_port
 from simtools import REPO, Sim, changing_commands, last_transfer_bytes, make_dup, make_elf
 from test_micropython import MICROPYTHON, RECORD_KEYS, SCENARIO, four_lines, mp
 
@@ -200,6 +200,34 @@ def test_url_failures_each_say_what_and_touch_nothing(tmp_path, image, http, cas
     assert set(r) == RECORD_KEYS and r["status"] == 2 and not r["modem_changed"], r
     assert sim.log["commands"] == [], "the modem was not even asked"
     assert_alive(t, out)
+
+
+@pytest.mark.parametrize("case", ["connect", "answer", "body"])
+def test_a_silent_server_never_starves_the_alive_callable(tmp_path, image, http, case):
+    # A host that is gone (the connect neither completes nor fails), a server that takes
+    # the request and never answers, one that stops sending mid-body: the shim waits in
+    # slices with the alive callable between them, and gives up after _QUIET_MS (30 s;
+    # 3 s here).
+    http.silent("/silent.dup")
+    http.file("/stall.dup", image.read_bytes(), stall_once=300_000)
+    with Blackhole() as gone:
+        url = {"connect": gone.url(IMAGE), "answer": http.url("/silent.dup"),
+               "body": http.url("/stall.dup")}[case]
+        with Sim(tmp_path / "sim") as sim:
+            code, out, t = call(tmp_path, sim, "import time\nsqnsupgrade._QUIET_MS = 3000\n"
+                                "alive.last = time.ticks_ms()\n"
+                                "value = sqnsupgrade.run(%r, port=pty, alive=alive)" % url)
+    assert code == 0 and t["value"] is False, out
+    lines = four_lines(out)
+    if case == "body":
+        assert lines["error"] == "the image could not be read", out
+        assert lines["modem"] == "2 application mode (FFF)", out
+        assert "AT+SMUPGRADE" not in commands(sim.log)
+    else:
+        assert lines["error"] == "%s: firmware image: no server answered (error 110)" % url, out
+        assert lines["modem"] == "not changed" and sim.log["commands"] == [], out
+    calls, gap = t["alive"]
+    assert calls >= 8 and gap < ALIVE_MS, (t["alive"], out)
 
 
 # ---- image objects -----------------------------------------------------------------
