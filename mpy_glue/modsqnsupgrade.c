@@ -35,7 +35,8 @@
 //     raised again from here once the engine has returned.
 //   _sqnsupgrade.result() -> tuple with the last call's outcome (see result() below).
 //   _sqnsupgrade.OPEN_HTTP_STATUS, OPEN_NO_LENGTH, OPEN_REDIRECTS, OPEN_NO_TLS,
-//       OPEN_NOT_A_STREAM, OPEN_NO_SERVER: the codes of images that could not be opened.
+//       OPEN_NOT_A_STREAM, OPEN_NO_SERVER, OPEN_BAD_SHA256: the codes of images that could
+//       not be opened (OPEN_BAD_SHA256: not opened, its sha256= is not 64 hex digits).
 //
 // Compatibility, from MicroPython 1.11 (Pycom's last firmware) to 1.25:
 // - plain `static` everywhere (the STATIC macro is gone since 1.23; 1.11 defines it as
@@ -62,6 +63,7 @@
 #include "py/mphal.h"
 #include "py/nlr.h"
 #include "py/obj.h"
+#include "py/objarray.h"
 #include "py/runtime.h"
 #include "py/stream.h"
 
@@ -80,6 +82,12 @@ static void sqn_handle_pending(void) {
         nlr_raise(exc);
     }
 }
+#endif
+
+#ifdef MP_OBJ_ARRAY_TYPECODE_FLAG_RW
+#define SQN_VIEW_RW MP_OBJ_ARRAY_TYPECODE_FLAG_RW
+#else // a MicroPython whose memoryviews are all writable
+#define SQN_VIEW_RW 0
 #endif
 
 #ifndef MP_ERROR_TEXT // before 1.13
@@ -127,7 +135,8 @@ int32_t sqn_glue_read_image(sqn_ctx_t *ctx, const sqn_image_t *img, uint8_t *buf
         mp_obj_t args[3] = { MP_OBJ_FROM_PTR(img->method[0]), MP_OBJ_FROM_PTR(img->method[1]) };
         mp_obj_t r;
         if (img->access == SQN_ACCESS_READINTO) {
-            args[2] = mp_obj_new_memoryview('B', len, buf);
+            // A writable view (a plain one is read-only: readinto could not fill it).
+            args[2] = mp_obj_new_memoryview('B' | SQN_VIEW_RW, len, buf);
             r = mp_call_method_n_kw(1, 0, args);
             // None: nothing now (a non-blocking object); the engine reads again.
             *got = r == mp_const_none ? 0 : (uint32_t)mp_obj_get_int(r);
@@ -397,6 +406,20 @@ static const char *sqn_intern(const char *text, size_t len) {
     return copy;
 }
 
+// The stream protocol of an object, or NULL. Not mp_get_stream(): on 1.20+ it reads the
+// type's protocol slot without asking whether the type has one, and a Python class that
+// does not derive from io.IOBase has none (what is read there is not a protocol).
+static const mp_stream_p_t *sqn_stream_of(mp_obj_t o) {
+    if (!mp_obj_is_obj(o)) {
+        return NULL;
+    }
+    #if defined(MP_OBJ_TYPE_GET_SLOT_OR_NULL)
+    return (const mp_stream_p_t *)MP_OBJ_TYPE_GET_SLOT_OR_NULL(mp_obj_get_type(o), protocol);
+    #else // before 1.20: a plain field, NULL when not set
+    return (const mp_stream_p_t *)mp_obj_get_type(o)->protocol;
+    #endif
+}
+
 static void sqn_image(mp_obj_t spec, sqn_image_t *img) {
     memset(img, 0, sizeof(*img));
     if (spec == mp_const_none) {
@@ -414,7 +437,7 @@ static void sqn_image(mp_obj_t spec, sqn_image_t *img) {
         return;
     }
     mp_obj_t o = items[0];
-    const mp_stream_p_t *stream = mp_obj_is_obj(o) ? mp_get_stream(o) : NULL;
+    const mp_stream_p_t *stream = sqn_stream_of(o);
     if (stream != NULL && stream->read != NULL) {
         img->access = SQN_ACCESS_STREAM;
     } else {
@@ -597,6 +620,7 @@ static const mp_rom_map_elem_t sqn_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_OPEN_NO_TLS), MP_ROM_INT(SQN_OPEN_NO_TLS) },
     { MP_ROM_QSTR(MP_QSTR_OPEN_NOT_A_STREAM), MP_ROM_INT(SQN_OPEN_NOT_A_STREAM) },
     { MP_ROM_QSTR(MP_QSTR_OPEN_NO_SERVER), MP_ROM_INT(SQN_OPEN_NO_SERVER) },
+    { MP_ROM_QSTR(MP_QSTR_OPEN_BAD_SHA256), MP_ROM_INT(SQN_OPEN_BAD_SHA256) },
 };
 static MP_DEFINE_CONST_DICT(sqn_module_globals, sqn_module_globals_table);
 

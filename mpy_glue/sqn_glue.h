@@ -51,6 +51,7 @@ enum sqn_access {
 #define SQN_OPEN_REDIRECTS 20002     // too many redirects, or to something not http(s)
 #define SQN_OPEN_NO_TLS 20003        // https, and the firmware has no ssl
 #define SQN_OPEN_NOT_A_STREAM 20004  // an object with no readinto() or read()
+#define SQN_OPEN_BAD_SHA256 20005    // the sha256= given is not 64 hex digits (not opened)
 #define SQN_OPEN_NO_SERVER 30000     // + the errno of the connection that failed
 
 // Most image names ensure() chooses among (a folder's files, a mapping's entries).

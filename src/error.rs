@@ -132,9 +132,8 @@ pub enum OptionProblem {
     },
     /// FFF and ON_THE_FLY were both asked for.
     BothMethods,
-    /// The SHA-256 given with the image is not 64 hexadecimal digits (computers:
-    /// `--sha256`, `sha256=`).
-    #[cfg(feature = "std")]
+    /// The SHA-256 given with the image is not 64 hexadecimal digits (`--sha256`,
+    /// `sha256=`; on a board the shim finds it and passes `SQN_OPEN_BAD_SHA256`).
     Sha256,
 }
 
@@ -294,7 +293,6 @@ impl Error {
             Error::BadOption(OptionProblem::BlockSize { .. }) => Msg::HintBlockSize,
             Error::BadOption(OptionProblem::ReplyTimeout { .. }) => Msg::HintReplyTimeout,
             Error::BadOption(OptionProblem::BothMethods) => Msg::HintBothMethods,
-            #[cfg(feature = "std")]
             Error::BadOption(OptionProblem::Sha256) => Msg::HintSha256,
             Error::MicroPythonPrompt => Msg::HintMicropython,
             Error::LinkGone => Msg::HintLinkGone,
@@ -467,7 +465,6 @@ impl Error {
                 (Msg::ErrReplyTimeout, num(got), num(0))
             }
             Error::BadOption(OptionProblem::BothMethods) => (Msg::ErrBothMethods, num(0), num(0)),
-            #[cfg(feature = "std")]
             Error::BadOption(OptionProblem::Sha256) => (Msg::ErrSha256, num(0), num(0)),
             Error::MicroPythonPrompt => (Msg::ErrMicropython, num(0), num(0)),
             Error::LinkGone => (Msg::ErrLinkGone, num(0), num(0)),

@@ -29,7 +29,7 @@ pub mod sys {
 }
 
 use crate::console::{Console, TextOut};
-use crate::error::{Error, FileProblem, FileRole};
+use crate::error::{Error, FileProblem, FileRole, OptionProblem};
 use crate::hal::{Confirm, Event, Hal, ImageSource};
 use crate::report::{self, Command, Frontend, Record, Request, UserOptions};
 use crate::state::State;
@@ -220,6 +220,9 @@ impl MpImage<'_> {
             sys::SQN_OPEN_REDIRECTS => FileProblem::Redirects,
             sys::SQN_OPEN_NO_TLS => FileProblem::NoTls,
             sys::SQN_OPEN_NOT_A_STREAM => FileProblem::NotAStream,
+            sys::SQN_OPEN_BAD_SHA256 => {
+                return Err(Failure::untouched(Error::BadOption(OptionProblem::Sha256)))
+            }
             c if c > sys::SQN_OPEN_NO_SERVER => FileProblem::NoServer {
                 errno: c - sys::SQN_OPEN_NO_SERVER,
             },

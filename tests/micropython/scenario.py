@@ -181,6 +181,75 @@ elif name == "bytesio":
     ok = sqnsupgrade.run(io.BytesIO(data), port=pty, size=len(data), name="CATM1-41065.dup")
     show("ok", ok)
 
+elif name == "call":
+    # ARGS: FILE: its code is run (exec; a file, as the unix port cannot take an argument
+    # of 256 characters or more) with sqnsupgrade, pty, alive (records the longest gap between
+    # its calls, from now to after the code), at_third (a progress callback that says
+    # when a third is sent), WDT and the image classes below in scope; shows the `value`
+    # it set (or what it raised), the result record and (calls, longest gap in ms).
+    import time
+
+    class Alive:
+        def __init__(self):
+            self.calls = 0
+            self.gap = 0
+            self.last = time.ticks_ms()
+
+        def __call__(self):
+            now = time.ticks_ms()
+            self.gap = max(self.gap, time.ticks_diff(now, self.last))
+            self.last = now
+            self.calls += 1
+
+    class WDT:
+        # machine.WDT's feed, as ensure(wdt=...) calls it.
+        def __init__(self):
+            self.alive = Alive()
+
+        def feed(self):
+            self.alive()
+
+    class ReadintoOnly:
+        # readinto(buf) and nothing else: not an io.IOBase.
+        def __init__(self, path):
+            self.f = open(path, "rb")
+
+        def readinto(self, buf):
+            return self.f.readinto(buf)
+
+    class ReadOnly:
+        # read(n) and nothing else.
+        def __init__(self, path):
+            self.f = open(path, "rb")
+
+        def read(self, n):
+            return self.f.read(n)
+
+    class Neither:
+        size = 5000
+
+    said = []
+
+    def at_third(done, total):
+        if not said and done * 3 > total:
+            said.append(done)
+            print("@@at=%d" % done)
+
+    alive = Alive()
+    scope = {"sqnsupgrade": sqnsupgrade, "pty": pty, "alive": alive, "at_third": at_third,
+             "WDT": WDT, "ReadintoOnly": ReadintoOnly, "ReadOnly": ReadOnly,
+             "Neither": Neither, "io": io}
+    try:
+        with open(args[0]) as f:
+            exec(f.read(), scope)
+        show("value", scope.get("value"))
+    except Exception as e:
+        show("raised", "%s: %s" % (type(e).__name__, e))
+    alive = scope["alive"]  # the code may have put another one there (a WDT's)
+    alive()
+    show("result", sqnsupgrade.last_result())
+    show("alive", (alive.calls, alive.gap))
+
 elif name == "uart":
     # uart(ffh_mode, mfile): the preparation before mirror mode (the unix port has no
     # mirror: it says so after preparing).

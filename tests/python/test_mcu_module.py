@@ -10,6 +10,7 @@ REPL must stay within 6 KiB of the board's 8 KiB, the module's own share (its Ru
 glue frames and what they call) within 4 KiB.
 """
 
+import hashlib
 import re
 import time
 
@@ -249,3 +250,64 @@ def test_bad_input_is_refused_without_touching_the_modem(tmp_path, bad):
     assert result["status"] == 2 and not result["modem_changed"], result
     assert changing_commands(sim.log) == []
     assert sim.log["commands"] == [], "the modem was not even asked: the file came first"
+
+
+def test_fff_checks_the_digest_before_the_modem_commits(tmp_path):
+    # sha256= on a stream: FFF hashes what it sends and checks it after the transfer,
+    # before AT+SMUPGRADE (hashlib on the board). A digest that differs commits nothing.
+    size = 200_000
+    right = hashlib.sha256(image_bytes(size)).hexdigest()
+    wrong = hashlib.sha256(b"another image").hexdigest()
+    call = "sqnsupgrade.run(Image(%d), size=%d, name='CATM1-41065.dup', uart=u, sha256=%r)"
+    with McuSim(tmp_path / "sim") as sim, Board(sim.pty) as board:
+        board.exec(BOARD_CODE)
+        printed, value, wrong_peak = whole_call(board, call % (size, size, wrong))
+        assert value == "False", printed
+        assert "is not the image the SHA-256 given names" in printed, printed
+        assert "modem: 2 application mode (FFF)" in printed, printed
+        refused = last_result(board)
+        printed, value, right_peak = whole_call(board, call % (size, size, right))
+        result = last_result(board)
+    assert refused["status"] == 2 and refused["state_after"] == 2, refused
+    cmds = [c["cmd"] for c in sim.log["commands"]]
+    # One AT+SMUPGRADE: the second run's; the first stopped before it.
+    assert cmds.count("AT+SMUPGRADE") == 1, cmds
+    assert cmds.index("AT+SMUPGRADE") > cmds.index("AT+SMSTPU", cmds.index("AT+SMSTPU") + 1), cmds
+    assert value == "True" and result["ok"] and result["build_after"] == 41065, printed
+    assert len(sim.log["transfers"]) == 2
+    assert transfer_bytes(sim.log, 1) == transfer_bytes(sim.log, 2) == image_bytes(size)
+    assert sim.log["violations"] == []
+    print("run() FFF with sha256: C stack peak %d / %d bytes" % (wrong_peak, right_peak))
+    assert max(wrong_peak, right_peak) <= WHOLE_CALL_BUDGET
+
+
+@pytest.mark.parametrize("source", ["dict", "single"])
+def test_ensure_with_a_stream_source(tmp_path, source):
+    # No filesystem on this board: the record is a dict that ensure() keeps up to date.
+    size = 200_000
+    src = {"dict": "{'full': Image(%d)}" % size,
+           "single": "Image(%d), 41065, name='CATM1-41065.dup'" % size}[source]
+    if source == "dict":
+        src += ", 41065"
+    call = "sqnsupgrade.ensure(%s, record=rec, uart=u)" % src
+    with McuSim(tmp_path / "sim") as sim, Board(sim.pty) as board:
+        board.exec(BOARD_CODE + "rec = {}\n")
+        printed, value, peak = whole_call(board, call)
+        first = last_result(board)
+        time.sleep(0.5)  # the simulator writes its log after each exchange
+        before = len(sim.current_log()["commands"])
+        again, _, again_peak = whole_call(board, call)
+        second = last_result(board)
+        rec = board.eval("rec")
+    assert first["ok"] and first["command"] == "run" and first["build_after"] == 41065, printed
+    assert "The modem runs build 38638, not 41065: updating." in printed, printed
+    assert transfer_bytes(sim.log, 1) == image_bytes(size)
+    assert "The modem already runs build 41065: nothing to do." in again, again
+    assert second["ok"] and second["command"] == "ensure" and not second["modem_changed"], second
+    later = sim.log["commands"][before:]
+    assert later and not [c for c in later if c["changes_modem"]], later
+    assert len(sim.log["transfers"]) == 1
+    assert rec["target"] == 41065 and rec["tries"] == 1 and rec["status"] == 0, rec
+    assert sim.log["violations"] == []
+    print("ensure() %s: C stack peak %d, then %d bytes" % (source, peak, again_peak))
+    assert max(peak, again_peak) <= WHOLE_CALL_BUDGET
