@@ -609,15 +609,20 @@ impl<'w, H: Hal> Updater<'w, H> {
     /// lines are printed as they came.
     fn versions(&mut self, v: &mut Versions, showver: bool, print: bool) -> Step<()> {
         let t = self.opts.timeouts.command_ms;
-        self.at("ATI1", t)?;
-        v.add_ati1(self.ws.reply.lines());
-        if print && !showver {
-            self.print_reply();
-        }
-        if showver {
-            self.at("AT!=\"showver\"", t)?;
-            v.add_showver(self.ws.reply.lines());
-            if print {
+        // One loop for both commands (one copy of the asking and printing on the board).
+        for (command, block) in [("ATI1", false), ("AT!=\"showver\"", true)] {
+            if block && !showver {
+                break;
+            }
+            self.at(command, t)?;
+            let lines = self.ws.reply.lines();
+            if block {
+                v.add_showver(lines);
+            } else {
+                v.add_ati1(lines);
+            }
+            // Printed: ATI1's reply alone, or else the showver block.
+            if print && block == showver {
                 self.print_reply();
             }
         }
