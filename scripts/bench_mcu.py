@@ -118,7 +118,7 @@ def main():
 
     report = json.loads((REPO / "build" / "cross" / "report.json").read_text())
     print()
-    for target, key in (("thumbv7m", "sizes"), ("xtensa-esp32", "sizes_with_firmware_libc_libgcc")):
+    for target, key in (("thumbv7m", "sizes"), ("xtensa-esp32", "sizes")):
         t = report["targets"][target]
         s = t[key]
         print("Code size, %s: text %d + rodata %d = %d bytes; bss %d" % (

@@ -177,3 +177,31 @@ def test_the_board_links_the_shipped_library_with_no_panic_path():
     assert "sqnsupgrade::" in names, "demangled Rust names: the check below can see them"
     panics = [line for line in names.splitlines() if PANIC_RE.search(line)]
     assert panics == [], panics
+
+
+def test_the_digest_is_checked_where_the_engine_decides(tmp_path):
+    import hashlib
+
+    image = make_dup(tmp_path, "CATM1-41065.dup", SIZE)
+    right = hashlib.sha256(image.read_bytes()).hexdigest()
+    wrong = "0" * 64
+    # FFF: the image is stored, then its digest differs: no AT+SMUPGRADE, the old build.
+    with XtensaSim(tmp_path / "sim-fff") as sim:
+        fff = board(sim, "run", str(image), "--fff", "--sha256", wrong)
+    assert fff.status == 1, fff.output
+    assert "is not the image the SHA-256 given names" in fff.output, fff.output
+    assert "modem: 2 application mode" in fff.output, fff.output
+    cmds = [c["cmd"] for c in sim.log["commands"]]
+    assert "AT+SMSTPU" in cmds and "AT+SMUPGRADE" not in cmds, cmds
+    assert sim.log["software_build"] == 38638 and sim.log["violations"] == []
+    # ON_THE_FLY: checked whole before anything changes the modem.
+    with XtensaSim(tmp_path / "sim-otf") as sim:
+        otf = board(sim, "run", str(image), "--on-the-fly", "--sha256", wrong)
+    assert otf.status == 2 and "modem: not changed" in otf.output, otf.output
+    assert changing_commands(sim.log) == []
+    # The right digest: read ahead, back to where reading was, then byte for byte.
+    with XtensaSim(tmp_path / "sim-right") as sim:
+        ok = board(sim, "run", str(image), "--on-the-fly", "--sha256", right)
+    assert ok.status == 0, ok.output
+    assert transfer_bytes(sim.log, 1) == image.read_bytes()
+    assert_within_budget(ok, "run with a digest checked ahead")

@@ -3,7 +3,7 @@
 //
 //   board run FILE [--updater ELF] [--bootrom FILE] [--fff|--on-the-fly]
 //               [--block-size N (0: the session's max; default 2016, as run()'s)]
-//               [--resume] [--allow-truncated] [--debug]
+//               [--sha256 HEX] [--resume] [--allow-truncated] [--debug]
 //   board info | state
 //
 // It prints the module's console output, then `RESULT key=value ...` (the result record
@@ -178,6 +178,19 @@ static int same(const char *a, const char *b) {
     return *a == *b;
 }
 
+static int hex_digest(const char *s, uint8_t out[32]) {
+    for (int i = 0; i < 64; i++) {
+        char c = s[i];
+        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (v < 0) {
+            return 0;
+        }
+        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | v : v << 4);
+    }
+    return s[64] == 0;
+}
+
 static uint32_t number(const char *s) {
     uint32_t v = 0;
     while (*s >= '0' && *s <= '9') {
@@ -190,7 +203,7 @@ static __attribute__((noreturn)) void usage(const char *why) {
     board_puts("board: ");
     board_puts(why);
     board_puts("\r\nusage: board run FILE [--updater ELF] [--bootrom FILE] [--fff|--on-the-fly]"
-               " [--block-size N] [--resume] [--allow-truncated] [--debug] | info | state\r\n");
+               " [--block-size N] [--sha256 HEX] [--resume] [--allow-truncated] [--debug] | info | state\r\n");
     board_exit(64);
 }
 
@@ -284,6 +297,12 @@ void board_main(void) {
             i++;
         } else if (same(a, "--block-size") && next) {
             req.block_size = number(next);
+            i++;
+        } else if (same(a, "--sha256") && next) {
+            if (!hex_digest(next, firmware.want)) {
+                usage("--sha256 takes 64 hex digits");
+            }
+            firmware.has_digest = 1;
             i++;
         } else if (same(a, "--fff")) {
             req.method |= 1;

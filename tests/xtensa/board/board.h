@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sha256.h"
+
 // ---- start.s ----
 long board_simcall(long nr, long a, long b, long c, long d);
 uint32_t board_ccount(void);
@@ -71,9 +73,18 @@ typedef struct board_stream {
     uint32_t kind;
     int32_t fd;        // BOARD_STREAM_FILE: the semihosting file
     uint32_t size;
+    uint32_t pos;      // bytes read so far
+    uint8_t has_digest; // --sha256 was given for it
+    uint8_t want[32];  // that digest
+    board_sha256_t sha; // the digest of what was read
 } board_stream_t;
 // Opens a file of the computer; 0, or the errno of the failure.
 int board_file_open(board_stream_t *file, const char *path);
+// Reads from a file, hashing what it reads; the count, or -1.
+long board_file_read(board_stream_t *file, uint8_t *buf, size_t len);
+// The image's digest against --sha256 (sqn_glue_confirm's contract): 0 the same (or no
+// digest given), 1 it differs, SQN_GLUE_ERRNO when the file cannot be read.
+int32_t board_file_confirm(board_stream_t *file, uint32_t ahead);
 extern board_stream_t board_modem;
 // Counters the run reports.
 extern uint32_t board_progress_events;

@@ -39,6 +39,46 @@ int board_file_open(board_stream_t *file, const char *path) {
     file->kind = BOARD_STREAM_FILE;
     file->fd = (int32_t)fd;
     file->size = (uint32_t)end;
+    file->pos = 0;
+    board_sha256_init(&file->sha);
+    return 0;
+}
+
+long board_file_read(board_stream_t *file, uint8_t *buf, size_t len) {
+    long n = board_simcall(BOARD_SYS_READ, file->fd, (long)buf, (long)len, 0);
+    if (n > 0) {
+        board_sha256_update(&file->sha, buf, (size_t)n);
+        file->pos += (uint32_t)n;
+    }
+    return n;
+}
+
+int32_t board_file_confirm(board_stream_t *file, uint32_t ahead) {
+    if (!file->has_digest) {
+        return 0;
+    }
+    uint8_t got[32];
+    if (ahead) {
+        // Read the rest once, hash the whole, then back to where reading was.
+        board_sha256_t whole = file->sha;
+        uint8_t buf[64];
+        long n;
+        while ((n = board_simcall(BOARD_SYS_READ, file->fd, (long)buf, sizeof(buf), 0)) > 0) {
+            board_sha256_update(&whole, buf, (size_t)n);
+        }
+        board_simcall(BOARD_SYS_LSEEK, file->fd, (long)file->pos, 0 /* SEEK_SET */, 0);
+        if (n < 0) {
+            return SQN_GLUE_ERRNO;
+        }
+        board_sha256_final(&whole, got);
+    } else {
+        board_sha256_final(&file->sha, got);
+    }
+    for (int i = 0; i < 32; i++) {
+        if (got[i] != file->want[i]) {
+            return 1;
+        }
+    }
     return 0;
 }
 
@@ -64,12 +104,25 @@ int32_t sqn_glue_read(sqn_ctx_t *ctx, void *stream, uint8_t *buf, size_t len, ui
         *got = (uint32_t)board_uart_read(buf, len);
         return 0;
     }
-    long n = board_simcall(BOARD_SYS_READ, s->fd, (long)buf, (long)len, 0);
+    long n = board_file_read(s, buf, len);
     if (n < 0) {
         return SQN_GLUE_ERRNO;
     }
     *got = (uint32_t)n;
     return 0;
+}
+
+// The board's images are files (SQN_ACCESS_STREAM): read as the link's stream is.
+int32_t sqn_glue_read_image(sqn_ctx_t *ctx, const sqn_image_t *img, uint8_t *buf, size_t len,
+    uint32_t *got) {
+    return sqn_glue_read(ctx, img->stream, buf, len, got);
+}
+
+// A digest the board was given (--sha256) is checked by the file's own hash.
+int32_t sqn_glue_confirm(sqn_ctx_t *ctx, const sqn_image_t *img, uint32_t ahead) {
+    board_spill_windows();
+    (void)ctx;
+    return board_file_confirm((board_stream_t *)img->stream, ahead);
 }
 
 int32_t sqn_glue_write(sqn_ctx_t *ctx, const uint8_t *data, size_t len) {
