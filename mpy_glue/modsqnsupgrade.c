@@ -5,35 +5,33 @@
 // calls into MicroPython. No protocol logic: every decision is made in Rust (src/mpy/).
 //
 // Python API (used by python_shim/sqnsupgrade.py):
-//   _sqnsupgrade.call(op, link, callbacks, images, options) -> status int
-//       op        SQN_OP_* (1 run, 2 info, 3 state, 4 load, 5 mirror preparation)
+//   _sqnsupgrade.call(command, link, options) -> status int
+//       command   "run", "info", "state", "load", "uart" (the preparation for mirror mode)
+//                 or "ensure" (ensure()'s decision: nothing to do, which image, or no
+//                 more tries; the update itself is a "run")
 //       link      an object with the stream protocol (machine.UART, a file on a pty)
-//       callbacks (baud, progress[, alive]):
-//                 baud: None (the rate is never changed), a callable(baudrate), or a
-//                 tuple of extra keyword pairs ('pins', (...), 'timeout_chars', 64) for
-//                 link.init(baudrate=..., ...), which is then called from here without
-//                 allocating (the UART of a board);
-//                 progress: callable(done, total) or None;
-//                 alive: called with no argument at least every 250 ms while the engine
-//                 works: a callable, or (object, 'method') such as (wdt, 'feed'), which is
-//                 then called without allocating; or None
-//       images    ((stream, size, name, is_path), ...) for the firmware, updater.elf and the
-//                 bootrom package; None where not given; (None, -code, name, is_path) for
-//                 one that could not be opened (an errno, or an SQN_OPEN_* code: the module
-//                 has them as OPEN_* constants). A stream is any object with the stream
-//                 protocol, or a readinto(buf) or read(n) method; one with a method
-//                 _sqn_confirm(ahead) -> 0 same, 1 differs, 2 read once is asked to
-//                 confirm its digest when the engine decides
-//       options   (method, block_size, reply_timeout_s, resume, verbose, ffh_mode, print,
-//                  debug, baudrate, allow_truncated, port): port is the name given with
-//                  port= (for the command that continues) or None
-//       ensure    (only with op 6, ensure()'s decision) (target_build, tries, max_tries,
-//                  names): the image names to choose from (at most 8)
+//       options   a dict of the options by name. The names, their kinds and where each
+//                 value goes are the Rust side's (src/report/call.rs, through
+//                 sqn_rs_option); this file holds none of them. A name the engine does not
+//                 know raises TypeError; None is "not given". The kinds:
+//                 int, bool, str; a list of str (the names ensure() chooses among, 1 to
+//                 8); an image: (stream, size, name, is_path), or (None, -code, name,
+//                 is_path) for one that could not be opened (an errno, or an SQN_OPEN_*
+//                 code: the module has them as OPEN_* constants), where a stream is any
+//                 object with the stream protocol, or a readinto(buf) or read(n) method,
+//                 and one with a method _sqn_confirm(ahead) -> 0 same, 1 differs, 2 read
+//                 once is asked to confirm its digest when the engine decides; a callback:
+//                 a callable, or (object, 'method') such as (wdt, 'feed'), loaded here so
+//                 that calling it allocates nothing; the baud rate's change: a
+//                 callable(baudrate), or a tuple of extra keyword pairs ('pins', (...),
+//                 'timeout_chars', 64) for link.init(baudrate=..., ...), which is then
+//                 called from here without allocating (the UART of a board)
 //     Calling it allocates nothing on the MicroPython heap (it works under heap_lock()),
 //     as long as the callables given allocate nothing.
 //     An exception raised inside (by the link, an image stream, a callback, Ctrl-C) is
 //     raised again from here once the engine has returned.
-//   _sqnsupgrade.result() -> tuple with the last call's outcome (see result() below).
+//   _sqnsupgrade.result() -> the last call's record: a dict with the engine's keys and
+//       values (src/report/record.rs, through sqn_rs_result), or None before the first.
 //   _sqnsupgrade.OPEN_HTTP_STATUS, OPEN_NO_LENGTH, OPEN_REDIRECTS, OPEN_NO_TLS,
 //       OPEN_NOT_A_STREAM, OPEN_NO_SERVER, OPEN_BAD_SHA256: the codes of images that could
 //       not be opened (OPEN_BAD_SHA256: not opened, its sha256= is not 64 hex digits).
@@ -93,9 +91,6 @@ static void sqn_handle_pending(void) {
 #ifndef MP_ERROR_TEXT // before 1.13
 #define MP_ERROR_TEXT(text) text
 #endif
-
-// The last outcome: plain bytes, no heap objects, so it can live in static memory.
-static sqn_result_t sqn_last;
 
 static int32_t sqn_keep(sqn_ctx_t *ctx, nlr_buf_t *nlr) {
     if (ctx->exc == NULL) {
@@ -324,24 +319,21 @@ int32_t sqn_glue_interrupted(sqn_ctx_t *ctx) {
     return 1;
 }
 
-int32_t sqn_glue_event(sqn_ctx_t *ctx, uint32_t kind, uint32_t a, uint32_t b) {
-    void *fn = kind == SQN_EVENT_ALIVE ? ctx->alive[0] : ctx->progress;
-    if (fn == NULL || ctx->exc != NULL) {
+int32_t sqn_glue_callback(sqn_ctx_t *ctx, uint32_t slot, uint32_t n, uint32_t a, uint32_t b) {
+    if (slot >= SQN_CALLBACKS_MAX || ctx->callback[slot][0] == NULL || ctx->exc != NULL) {
         return 0;
     }
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
-        if (kind == SQN_EVENT_ALIVE) {
-            // A method loaded beforehand (self set) or a plain callable (self NULL).
-            mp_obj_t args[2] = { MP_OBJ_FROM_PTR(ctx->alive[0]), MP_OBJ_FROM_PTR(ctx->alive[1]) };
-            if (args[1] != MP_OBJ_NULL) {
-                mp_call_method_n_kw(0, 0, args);
-            } else {
-                mp_call_function_0(args[0]);
-            }
+        // A method loaded beforehand (self set), or a plain callable (self NULL).
+        mp_obj_t args[4] = {
+            MP_OBJ_FROM_PTR(ctx->callback[slot][0]), MP_OBJ_FROM_PTR(ctx->callback[slot][1]),
+            mp_obj_new_int_from_uint(a), mp_obj_new_int_from_uint(b),
+        };
+        if (args[1] != MP_OBJ_NULL) {
+            mp_call_method_n_kw(n, 0, args);
         } else {
-            mp_call_function_2(MP_OBJ_FROM_PTR(fn), mp_obj_new_int_from_uint(a),
-                mp_obj_new_int_from_uint(b));
+            mp_call_function_n_kw(args[0], n, 0, args + 2);
         }
         nlr_pop();
         return 0;
@@ -382,10 +374,6 @@ void sqn_glue_panic(const char *text, size_t len) {
 }
 
 // ---- argument parsing (before Rust runs; may raise normally) ----
-
-static void *sqn_optional(mp_obj_t o) {
-    return o == mp_const_none ? NULL : MP_OBJ_TO_PTR(o);
-}
 
 // The texts the Rust code reads (image names, port=), copied out of their Python str
 // objects into internal RAM: on Pycom boards with PSRAM the objects live in PSRAM, which
@@ -484,87 +472,105 @@ static void sqn_baud(sqn_ctx_t *ctx, mp_obj_t link, mp_obj_t spec) {
     ctx->init_kw_n = (uint32_t)(n / 2);
 }
 
-static mp_obj_t sqn_call(size_t n_args, const mp_obj_t *args) {
+// A callback: (object, 'method') is loaded here, (function, self), so that calling it
+// allocates nothing (a machine.WDT's feed); anything else is called as it is.
+static void sqn_callback(mp_obj_t spec, void *slot[2]) {
+    if (mp_obj_is_type(spec, &mp_type_tuple)) {
+        mp_obj_t *om;
+        mp_obj_get_array_fixed_n(spec, 2, &om);
+        mp_obj_t method[2];
+        mp_load_method(om[0], mp_obj_str_get_qstr(om[1]), method);
+        slot[0] = MP_OBJ_TO_PTR(method[0]);
+        slot[1] = MP_OBJ_TO_PTR(method[1]);
+    } else {
+        slot[0] = MP_OBJ_TO_PTR(spec);
+    }
+}
+
+static sqn_text_t sqn_text_of(mp_obj_t o) {
+    sqn_text_t t;
+    t.text = mp_obj_str_get_data(o, &t.len);
+    t.text = sqn_intern(t.text, t.len);
+    return t;
+}
+
+// One option: its name says (on the Rust side) what it is and where its value goes. The
+// slots are within the request's arrays: the Rust side checks that at build time.
+static void sqn_option(sqn_ctx_t *ctx, sqn_request_t *req, mp_obj_t key, mp_obj_t value) {
+    size_t len;
+    const char *name = mp_obj_str_get_data(key, &len);
+    sqn_option_t opt;
+    int32_t i = sqn_rs_option(name, len, &opt);
+    if (i < 0) {
+        mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("unknown option '%.*s'"), (int)len, name);
+    }
+    if (value == mp_const_none) {
+        return; // not given
+    }
+    switch (opt.kind) {
+        case SQN_KIND_INT:
+            req->num[opt.slot] = (int32_t)mp_obj_get_int(value);
+            break;
+        case SQN_KIND_BOOL:
+            req->num[opt.slot] = mp_obj_is_true(value);
+            break;
+        case SQN_KIND_TEXT:
+            req->text[opt.slot] = sqn_text_of(value);
+            break;
+        case SQN_KIND_NAMES: {
+            size_t n;
+            mp_obj_t *names;
+            mp_obj_get_array(value, &n, &names);
+            if (n == 0 || n > SQN_NAMES_MAX) {
+                mp_raise_ValueError(MP_ERROR_TEXT("names: 1 to 8 image names"));
+            }
+            for (size_t k = 0; k < n; k++) {
+                req->names[k] = sqn_text_of(names[k]);
+            }
+            req->names_n = (uint32_t)n;
+            break;
+        }
+        case SQN_KIND_IMAGE:
+            sqn_image(value, &req->image[opt.slot]);
+            break;
+        case SQN_KIND_CALLBACK:
+            sqn_callback(value, ctx->callback[opt.slot]);
+            break;
+        default: // SQN_KIND_BAUD
+            sqn_baud(ctx, MP_OBJ_FROM_PTR(ctx->link), value);
+            break;
+    }
+    req->given |= (uint32_t)1 << i;
+}
+
+static mp_obj_t sqn_call(mp_obj_t command, mp_obj_t link, mp_obj_t options) {
     sqn_ctx_t ctx;
     sqn_request_t req;
     memset(&ctx, 0, sizeof(ctx));
     memset(&req, 0, sizeof(req));
-    req.op = (uint32_t)mp_obj_get_int(args[0]);
-    mp_get_stream_raise(args[1], MP_STREAM_OP_READ | MP_STREAM_OP_WRITE);
-    ctx.link = MP_OBJ_TO_PTR(args[1]);
-
-    size_t n_cb;
-    mp_obj_t *cb;
-    mp_obj_get_array(args[2], &n_cb, &cb);
-    if (n_cb != 2 && n_cb != 3) {
-        mp_raise_ValueError(MP_ERROR_TEXT("callbacks: (baud, progress[, alive])"));
-    }
-    sqn_baud(&ctx, args[1], cb[0]);
-    ctx.progress = sqn_optional(cb[1]);
-    if (n_cb == 3 && cb[2] != mp_const_none) {
-        // (object, 'method') is loaded here, (function, self), so that calling it
-        // allocates nothing (a machine.WDT's feed); anything else is called as it is.
-        mp_obj_t alive = cb[2];
-        if (mp_obj_is_type(alive, &mp_type_tuple)) {
-            mp_obj_t *om;
-            mp_obj_get_array_fixed_n(alive, 2, &om);
-            mp_obj_t method[2];
-            mp_load_method(om[0], mp_obj_str_get_qstr(om[1]), method);
-            ctx.alive[0] = MP_OBJ_TO_PTR(method[0]);
-            ctx.alive[1] = MP_OBJ_TO_PTR(method[1]);
-        } else {
-            ctx.alive[0] = MP_OBJ_TO_PTR(alive);
-        }
-    }
-
-    mp_obj_t *img;
-    mp_obj_get_array_fixed_n(args[3], 3, &img);
     if (!sqn_running) {
         sqn_texts_used = 0;
     }
-    sqn_image(img[0], &req.firmware);
-    sqn_image(img[1], &req.updater);
-    sqn_image(img[2], &req.bootrom);
-
-    mp_obj_t *opt;
-    mp_obj_get_array_fixed_n(args[4], 11, &opt);
-    req.method = (uint32_t)mp_obj_get_int(opt[0]);
-    req.block_size = (uint32_t)mp_obj_get_int(opt[1]);
-    req.reply_timeout_s = (uint32_t)mp_obj_get_int(opt[2]);
-    req.resume = mp_obj_is_true(opt[3]);
-    req.verbose = mp_obj_is_true(opt[4]);
-    req.ffh_mode = mp_obj_is_true(opt[5]);
-    ctx.print = mp_obj_is_true(opt[6]);
-    ctx.debug = mp_obj_is_true(opt[7]);
-    req.baudrate = (uint32_t)mp_obj_get_int(opt[8]);
-    req.allow_truncated = mp_obj_is_true(opt[9]);
-    if (opt[10] != mp_const_none) {
-        req.port = mp_obj_str_get_data(opt[10], &req.port_len);
-        req.port = sqn_intern(req.port, req.port_len);
+    req.command = sqn_text_of(command);
+    if (!sqn_rs_command(req.command.text, req.command.len)) {
+        mp_raise_ValueError(MP_ERROR_TEXT("unknown command"));
     }
-    if (n_args > 5 && args[5] != mp_const_none) {
-        mp_obj_t *e;
-        mp_obj_get_array_fixed_n(args[5], 4, &e);
-        req.target_build = (uint32_t)mp_obj_get_int(e[0]);
-        req.tries = (uint32_t)mp_obj_get_int(e[1]);
-        req.max_tries = (uint32_t)mp_obj_get_int(e[2]);
-        size_t n;
-        mp_obj_t *names;
-        mp_obj_get_array(e[3], &n, &names);
-        if (n == 0 || n > SQN_NAMES_MAX) {
-            mp_raise_ValueError(MP_ERROR_TEXT("ensure: 1 to 8 image names"));
+    mp_get_stream_raise(link, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE);
+    ctx.link = MP_OBJ_TO_PTR(link);
+    if (!mp_obj_is_type(options, &mp_type_dict)) {
+        mp_raise_TypeError(MP_ERROR_TEXT("options: a dict"));
+    }
+    mp_map_t *map = mp_obj_dict_get_map(options);
+    for (size_t i = 0; i < map->alloc; i++) {
+        if (mp_map_slot_is_filled(map, i)) {
+            sqn_option(&ctx, &req, map->table[i].key, map->table[i].value);
         }
-        for (size_t i = 0; i < n; i++) {
-            req.names[i] = mp_obj_str_get_data(names[i], &req.names_len[i]);
-            req.names[i] = sqn_intern(req.names[i], req.names_len[i]);
-        }
-        req.names_n = (uint32_t)n;
     }
 
     // sqn_rs_call never raises (every call into MicroPython inside it is wrapped).
     uint8_t nested = sqn_running;
     sqn_running = 1;
-    int32_t status = sqn_rs_call(&ctx, &req, &sqn_last);
+    int32_t status = sqn_rs_call(&ctx, &req);
     sqn_running = nested;
     if (ctx.exc != NULL) {
         // Rust has returned: now the exception can take its normal way up.
@@ -572,41 +578,42 @@ static mp_obj_t sqn_call(size_t n_args, const mp_obj_t *args) {
     }
     return MP_OBJ_NEW_SMALL_INT(status);
 }
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sqn_call_obj, 5, 6, sqn_call);
+static MP_DEFINE_CONST_FUN_OBJ_3(sqn_call_obj, sqn_call);
 
-static mp_obj_t sqn_text(const char *s, size_t cap) {
-    size_t n = 0;
-    while (n < cap && s[n] != 0) {
-        n++;
-    }
-    return mp_obj_new_str(s, n);
-}
-
-// The record's values in the shim's key order: (status, command, state_before,
-// state_after, modem_changed, method, build_before, build_after, firmware, imei, bytes,
-// millis, error, hint, modem, next, choice); numbers as the engine wrote them (-1 / 0
-// unknown).
+// The last call's record as a dict, key by key as the Rust side gives them; None before
+// the first call. The seconds are a float where the port has floats.
 static mp_obj_t sqn_result(void) {
-    mp_obj_t items[17] = {
-        MP_OBJ_NEW_SMALL_INT(sqn_last.status),
-        MP_OBJ_NEW_SMALL_INT(sqn_last.command),
-        MP_OBJ_NEW_SMALL_INT(sqn_last.state_before),
-        MP_OBJ_NEW_SMALL_INT(sqn_last.state_after),
-        mp_obj_new_bool(sqn_last.modem_changed),
-        MP_OBJ_NEW_SMALL_INT(sqn_last.method),
-        mp_obj_new_int_from_uint(sqn_last.build_before),
-        mp_obj_new_int_from_uint(sqn_last.build_after),
-        sqn_text(sqn_last.firmware, sizeof(sqn_last.firmware)),
-        sqn_text(sqn_last.imei, sizeof(sqn_last.imei)),
-        mp_obj_new_int_from_uint(sqn_last.bytes),
-        mp_obj_new_int_from_uint(sqn_last.millis),
-        sqn_text(sqn_last.error, sizeof(sqn_last.error)),
-        sqn_text(sqn_last.hint, sizeof(sqn_last.hint)),
-        sqn_text(sqn_last.modem, sizeof(sqn_last.modem)),
-        sqn_text(sqn_last.next, sizeof(sqn_last.next)),
-        MP_OBJ_NEW_SMALL_INT(sqn_last.choice),
-    };
-    return mp_obj_new_tuple(17, items);
+    sqn_field_t f;
+    if (!sqn_rs_result(0, &f)) {
+        return mp_const_none;
+    }
+    mp_obj_t d = mp_obj_new_dict(20);
+    for (uint32_t i = 0; sqn_rs_result(i, &f); i++) {
+        mp_obj_t v;
+        switch (f.kind) {
+            case SQN_VALUE_BOOL:
+                v = mp_obj_new_bool(f.num);
+                break;
+            case SQN_VALUE_INT:
+                v = mp_obj_new_int(f.num);
+                break;
+            case SQN_VALUE_TEXT:
+                v = mp_obj_new_str(f.text, f.len);
+                break;
+            case SQN_VALUE_MILLIS:
+                #if MICROPY_PY_BUILTINS_FLOAT
+                v = mp_obj_new_float((mp_float_t)f.num / 1000);
+                #else
+                v = mp_obj_new_int(f.num / 1000);
+                #endif
+                break;
+            default:
+                v = mp_const_none;
+                break;
+        }
+        mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(qstr_from_strn(f.key, f.key_len)), v);
+    }
+    return d;
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(sqn_result_obj, sqn_result);
 

@@ -10,17 +10,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// What Python asked for.
-enum sqn_op {
-    SQN_OP_RUN = 1,          // the whole update
-    SQN_OP_INFO = 2,         // state, versions, IMEI (printed)
-    SQN_OP_STATE = 3,        // state only
-    SQN_OP_LOAD = 4,         // load updater.elf (recovery -> mTools)
-    SQN_OP_MIRROR_PREP = 5,  // what uart() does before mirror mode
-    SQN_OP_ENSURE = 6,       // ensure()'s decision, read-only: nothing to do, which image,
-                             // or no more tries (the update itself is an SQN_OP_RUN)
-};
-
 // Status returned by sqn_rs_call (and by _sqnsupgrade.call).
 enum sqn_status {
     SQN_OK = 0,
@@ -30,12 +19,35 @@ enum sqn_status {
     SQN_CANCELLED = 130,     // stopped (Ctrl-C or an exception kept in ctx->exc)
 };
 
-// Event kinds passed to sqn_glue_event.
-enum sqn_event {
-    SQN_EVENT_PROGRESS = 1,  // a = bytes done, b = total: the progress callback
-    SQN_EVENT_ALIVE = 2,     // the engine is alive (every 250 ms at most): the alive
-                             // callable (a watchdog's feed)
+// How the glue reads an option's value, and where it keeps it (the Rust side names the
+// options and says each one's kind and slot: sqn_rs_option; src/report/call.rs).
+enum sqn_kind {
+    SQN_KIND_INT = 0,      // mp_obj_get_int -> req.num[slot]
+    SQN_KIND_BOOL = 1,     // truth -> req.num[slot] (0 or 1)
+    SQN_KIND_TEXT = 2,     // str -> req.text[slot]; None: not given
+    SQN_KIND_NAMES = 3,    // a list or tuple of str -> req.names
+    SQN_KIND_IMAGE = 4,    // (object, size, name, is_path) or None -> req.image[slot]
+    SQN_KIND_CALLBACK = 5, // a callable, or (object, 'method'), or None -> ctx.callback[slot]
+    SQN_KIND_BAUD = 6,     // a callable(baudrate), or a tuple of (name, value) pairs for
+                           // link.init(baudrate=..., ...), or None -> ctx
 };
+
+// The kinds of a result field's value (sqn_rs_result).
+enum sqn_value {
+    SQN_VALUE_NONE = 0,
+    SQN_VALUE_BOOL = 1,    // num 0 or 1
+    SQN_VALUE_INT = 2,     // num
+    SQN_VALUE_TEXT = 3,    // text, len
+    SQN_VALUE_MILLIS = 4,  // num milliseconds, shown as seconds
+};
+
+// The room the request has for each kind of option (the Rust side checks at build time
+// that its options fit).
+#define SQN_OPTIONS_MAX 32   // options in all (req.given has a bit for each)
+#define SQN_NUMS_MAX 16      // Int and Bool options
+#define SQN_TEXTS_MAX 2      // Text options
+#define SQN_IMAGES_MAX 3     // Image options
+#define SQN_CALLBACKS_MAX 2  // Callback options
 
 // How an image object is read (sqn_image_t.access).
 enum sqn_access {
@@ -68,14 +80,17 @@ typedef struct sqn_ctx {
     void *init[2];     // mp_obj_t: link.init loaded as a method (function, self), or NULLs
     void *init_kw[2 * SQN_INIT_KW_MAX]; // mp_obj_t: extra (name, value) pairs for init
     uint32_t init_kw_n; // number of pairs in init_kw
-    void *progress;    // mp_obj_t: callable(done, total) or NULL
-    void *alive[2];    // mp_obj_t: called with no argument at every SQN_EVENT_ALIVE: a
-                       // method loaded beforehand (function, self), or (callable, NULL)
+    void *callback[SQN_CALLBACKS_MAX][2]; // mp_obj_t: a method loaded beforehand
+                       // (function, self), or (callable, NULL), or NULLs: not given
     void *exc;         // mp_obj_t: the first exception caught by a wrapper, or NULL
     uint8_t exc_is_interrupt; // 1 when exc is a KeyboardInterrupt (Ctrl-C)
-    uint8_t print;     // print messages and the progress bar
-    uint8_t debug;     // also print AT commands and replies
 } sqn_ctx_t;
+
+// A text the user gave (not NUL-terminated).
+typedef struct sqn_text {
+    const char *text;
+    size_t len;
+} sqn_text_t;
 
 // A file or stream to send.
 typedef struct sqn_image {
@@ -90,53 +105,33 @@ typedef struct sqn_image {
     void *confirm[2];  // its _sqn_confirm(ahead) method, loaded, or NULLs: the digest check
 } sqn_image_t;
 
-// The request, filled by the glue from Python's arguments.
+// The request, filled by the glue from Python's arguments: the options by the slots the
+// Rust side gave for their names.
 typedef struct sqn_request {
-    uint32_t op;               // enum sqn_op
-    sqn_image_t firmware;
-    sqn_image_t updater;
-    sqn_image_t bootrom;
-    uint32_t method;           // 0 auto, 1 FFF, 2 ON_THE_FLY
-    uint32_t block_size;       // 0 = the session's max transfer - 16
-    uint32_t reply_timeout_s;  // per STP reply
-    uint8_t resume;
-    uint8_t verbose;
-    uint8_t ffh_mode;          // uart(ffh_mode=True)
-    uint8_t allow_truncated;   // flash a .dup shorter than its header announces
-    uint32_t baudrate;         // the link's rate when the call starts
-    const char *port;          // port= as the user gave it (not NUL-terminated), or NULL
-    size_t port_len;
-    // SQN_OP_ENSURE: the build the modem must run, the tries made so far and the most
-    // allowed, the names of the images to choose from (not NUL-terminated)
-    uint32_t target_build;
-    uint32_t tries;
-    uint32_t max_tries;
-    uint32_t names_n;
-    const char *names[SQN_NAMES_MAX];
-    size_t names_len[SQN_NAMES_MAX];
+    sqn_text_t command;           // "run", "info", "state", "load", "uart" or "ensure"
+    uint32_t given;               // bit i: the option sqn_rs_option numbered i was given
+    int32_t num[SQN_NUMS_MAX];    // SQN_KIND_INT and SQN_KIND_BOOL options
+    sqn_text_t text[SQN_TEXTS_MAX]; // SQN_KIND_TEXT options
+    sqn_image_t image[SQN_IMAGES_MAX]; // SQN_KIND_IMAGE options
+    uint32_t names_n;             // SQN_KIND_NAMES: how many
+    sqn_text_t names[SQN_NAMES_MAX];
 } sqn_request_t;
 
-// The outcome, written by Rust into static memory owned by the glue: the fields of the
-// result record (src/report.rs), the same on every front end.
-typedef struct sqn_result {
-    int32_t status;            // enum sqn_status
-    uint8_t command;           // enum sqn_op
-    uint8_t modem_changed;
-    uint8_t method;            // 0 none, 1 FFF, 2 ON_THE_FLY
-    int32_t state_before;      // -1 unknown
-    int32_t state_after;       // -1 unknown
-    uint32_t build_before;     // 0 unknown
-    uint32_t build_after;      // 0 unknown
-    uint32_t bytes;            // bytes the modem acknowledged
-    uint32_t millis;           // how long the call took
-    int32_t choice;            // SQN_OP_ENSURE: the index of the image to use, -1 none
-    char firmware[32];         // the LR line, NUL-terminated, "" unknown
-    char imei[16];
-    char error[320];           // the failure lines, "" on success
-    char hint[320];
-    char modem[48];
-    char next[320];
-} sqn_result_t;
+// What an option is (sqn_rs_option).
+typedef struct sqn_option {
+    uint32_t kind;     // enum sqn_kind
+    uint32_t slot;     // where its value goes among those of its kind
+} sqn_option_t;
+
+// One field of the last call's result record (sqn_rs_result): valid until the next call.
+typedef struct sqn_field {
+    const char *key;   // its name (not NUL-terminated)
+    size_t key_len;
+    uint32_t kind;     // enum sqn_value
+    int32_t num;
+    const char *text;
+    size_t len;
+} sqn_field_t;
 
 // ---- wrappers the Rust side calls (implemented in modsqnsupgrade.c) ----
 // Each returns >= 0 on success, SQN_GLUE_RAISED when a MicroPython exception was caught
@@ -166,15 +161,24 @@ int32_t sqn_glue_set_baud(sqn_ctx_t *ctx, uint32_t baud);
 int32_t sqn_glue_sleep_ms(sqn_ctx_t *ctx, uint32_t ms);
 // Takes a pending exception (KeyboardInterrupt) into ctx->exc; 1 when one is kept.
 int32_t sqn_glue_interrupted(sqn_ctx_t *ctx);
-// SQN_EVENT_PROGRESS: ctx->progress(a, b) with small ints (allocates nothing), if given;
-// SQN_EVENT_ALIVE: ctx->alive(), if given.
-int32_t sqn_glue_event(sqn_ctx_t *ctx, uint32_t kind, uint32_t a, uint32_t b);
+// Calls ctx->callback[slot], if given, with n (0 or 2) small-int arguments a, b
+// (allocates nothing when they are small and the callable allocates nothing).
+int32_t sqn_glue_callback(sqn_ctx_t *ctx, uint32_t slot, uint32_t n, uint32_t a, uint32_t b);
 // Prints text on MicroPython's console.
 int32_t sqn_glue_print(sqn_ctx_t *ctx, const char *text, size_t len);
 // A Rust panic (none is reachable by design): prints the message and resets the board.
 void sqn_glue_panic(const char *text, size_t len);
 
-// ---- the Rust entry point (src/mpy/mod.rs) ----
-int32_t sqn_rs_call(sqn_ctx_t *ctx, const sqn_request_t *req, sqn_result_t *res);
+// ---- the Rust side (src/mpy/mod.rs): the schema and the entry point ----
+// The option named name[0..len]: its number (its bit in req.given), with its kind and
+// slot in *option; -1 when there is no such option.
+int32_t sqn_rs_option(const char *name, size_t len, sqn_option_t *option);
+// 1 when name[0..len] is a command the module runs, else 0.
+int32_t sqn_rs_command(const char *name, size_t len);
+// Field i of the last call's result record into *field: 1, or 0 past the last field
+// (or before the first call).
+int32_t sqn_rs_result(uint32_t i, sqn_field_t *field);
+// Runs the request; returns its status (enum sqn_status). Never raises.
+int32_t sqn_rs_call(sqn_ctx_t *ctx, const sqn_request_t *req);
 
 #endif // SQN_GLUE_H

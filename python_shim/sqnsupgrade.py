@@ -68,7 +68,6 @@ if _MICROPYTHON:
 
     VERSION = "0.1.0"
 
-    _OP_RUN, _OP_INFO, _OP_STATE, _OP_LOAD, _OP_MIRROR, _OP_ENSURE = 1, 2, 3, 4, 5, 6
     _STATUS = {0: "ok", 1: "modem failure", 2: "bad input", 3: "busy", 130: "cancelled"}
     # (TX, RX, RTS, CTS) of the modem UART, as machine.UART(1, pins=...) takes them.
     _PINS = {
@@ -452,33 +451,6 @@ if _MICROPYTHON:
         except Exception:
             pass
 
-    _COMMANDS = {1: "run", 2: "info", 3: "state", 4: "load", 5: "uart", 6: "ensure"}
-    _METHODS = {1: "FFF", 2: "ON_THE_FLY"}
-
-    def _result_dict():
-        # The engine's record, with the same keys as on a computer.
-        (status, command, before, after, changed, method, build_before, build_after,
-         firmware, imei, nbytes, millis, error, hint, modem, nxt, _choice) = _native.result()
-        return {
-            "ok": status == 0,
-            "status": status,
-            "command": _COMMANDS.get(command),
-            "state_before": before if before >= 0 else None,
-            "state_after": after if after >= 0 else None,
-            "modem_changed": changed,
-            "method": _METHODS.get(method),
-            "build_before": build_before or None,
-            "build_after": build_after or None,
-            "firmware": firmware,
-            "imei": imei,
-            "bytes": nbytes,
-            "seconds": millis / 1000,
-            "error": error,
-            "hint": hint,
-            "modem": modem,
-            "next": nxt,
-        }
-
     def _reconnect_lte():
         # Give the modem UART back to the LTE driver, where the firmware has that call.
         try:
@@ -502,26 +474,17 @@ if _MICROPYTHON:
         def __init__(self, port=None, uart=None, baudrate=921600, debug=False,
                      verbose=False, progress=None, quiet=False, wdt=None, alive=None):
             self.link = _link(port, uart, baudrate)
-            self._port = port
-            self._baudrate = baudrate
             engine_alive, self._alive = _alive(wdt, alive)
-            self._callbacks = (self.link.baud, progress, engine_alive)
-            self._quiet = quiet
-            self._debug = debug
-            self._verbose = verbose
-            self._images = (None, None, None)
+            # The engine's options by name (src/report/call.rs has them all): the link's,
+            # then each call's (prepare, ensure).
+            self._link_opts = {"baud": self.link.baud, "progress": progress,
+                               "alive": engine_alive, "print": not quiet, "debug": debug,
+                               "verbose": verbose, "baudrate": baudrate, "port": port}
             self._opened = []
-            self._op = _OP_STATE
-            self._ensure = None
-            self._opts = self._options(0, 2016, 0, False, False, False)
+            self._command = "state"
+            self._opts = self._link_opts
 
-        def _options(self, method, block_size, reply_timeout, resume, ffh_mode,
-                     allow_truncated):
-            return (method, block_size, reply_timeout, resume, self._verbose, ffh_mode,
-                    not self._quiet, self._debug, self._baudrate, allow_truncated,
-                    self._port)
-
-        def prepare(self, ffile=None, mfile=None, bootrom=None, op=_OP_RUN, size=None,
+        def prepare(self, ffile=None, mfile=None, bootrom=None, command="run", size=None,
                     name=None, load_fff=True, force_fff=False, resume=False,
                     block_size=2016, reply_timeout=0, ffh_mode=False,
                     allow_truncated=False, sha256=None):
@@ -529,25 +492,32 @@ if _MICROPYTHON:
             arguments. The engine checks every option (``block_size=None`` is the
             session's max)."""
             self.close_images()
-            # The user's two flags as given (1: force_fff, 2: not load_fff): the engine
-            # decides, and refuses both at once.
-            method = (1 if force_fff else 0) | (0 if load_fff else 2)
             a = self._alive
-            self._images = (_image(ffile, size, name, sha256, a), _image(mfile, alive=a),
-                            _image(bootrom, alive=a))
+            images = (_image(ffile, size, name, sha256, a), _image(mfile, alive=a),
+                      _image(bootrom, alive=a))
             self._opened = [
-                img[0] for img, spec in zip(self._images, (ffile, mfile, bootrom))
+                img[0] for img, spec in zip(images, (ffile, mfile, bootrom))
                 if isinstance(spec, str) and img[0] is not None
             ]
-            self._op = op
-            self._ensure = None
-            self._opts = self._options(method, 0 if block_size is None else block_size,
-                                       reply_timeout, resume, ffh_mode, allow_truncated)
+            self._command = command
+            # The user's two flags as given: the engine decides, and refuses both at once.
+            self._opts = dict(self._link_opts, firmware=images[0], updater=images[1],
+                              bootrom=images[2], fff=force_fff, on_the_fly=not load_fff,
+                              block_size=0 if block_size is None else block_size,
+                              reply_timeout=reply_timeout, resume=resume,
+                              ffh_mode=ffh_mode, allow_truncated=allow_truncated)
+
+        def decide(self, build, tries, max_tries, names):
+            """Prepares ensure()'s decision: nothing to do, which of ``names``, or no more
+            tries."""
+            self.close_images()
+            self._command = "ensure"
+            self._opts = dict(self._link_opts, target=build, tries=tries,
+                              max_tries=max_tries, names=names)
 
         def go(self):
-            """Runs the prepared operation; returns the status. Allocates nothing."""
-            return _native.call(self._op, self.link.stream, self._callbacks, self._images,
-                                self._opts, self._ensure)
+            """Runs the prepared command; returns the status. Allocates nothing."""
+            return _native.call(self._command, self.link.stream, self._opts)
 
         def close_images(self):
             for f in self._opened:
@@ -558,18 +528,18 @@ if _MICROPYTHON:
             self.close_images()
             self.link.close()
 
-    def _call(op, port, uart, baudrate, debug, verbose, hangup, wdt=None, alive=None,
+    def _call(command, port, uart, baudrate, debug, verbose, hangup, wdt=None, alive=None,
               **prep):
         u = Updater(port=port, uart=uart, baudrate=baudrate, debug=debug, verbose=verbose,
                     progress=prep.pop("progress", None), wdt=wdt, alive=alive)
         try:
-            u.prepare(op=op, **prep)
+            u.prepare(command=command, **prep)
             status = u.go()
         finally:
             u.close()
             if hangup and port is None and uart is None:
                 _reconnect_lte()
-        return status, _result_dict()
+        return status, _native.result()
 
     # On failure the engine itself prints the four lines (error, hint, modem, next),
     # Ctrl-C included; these functions only return what it decided.
@@ -586,7 +556,7 @@ if _MICROPYTHON:
         modem commits to it. Returns True on success; ``last_result()`` tells more.
         """
         _welcome()
-        status, d = _call(_OP_RUN, port, uart, baudrate, debug, verbose, hangup, wdt, alive,
+        status, d = _call("run", port, uart, baudrate, debug, verbose, hangup, wdt, alive,
                           ffile=ffile, mfile=mfile, bootrom=bootrom, size=size, name=name,
                           load_fff=load_fff, force_fff=force_fff, resume=resume,
                           block_size=block_size, progress=progress,
@@ -598,13 +568,13 @@ if _MICROPYTHON:
              wdt=None, alive=None):
         """Prints the modem's state, and in application mode its versions and IMEI."""
         _welcome()
-        status, d = _call(_OP_INFO, port, uart, baudrate, debug, verbose, hangup, wdt, alive)
+        status, d = _call("info", port, uart, baudrate, debug, verbose, hangup, wdt, alive)
         return status == 0
 
     def state(port=None, uart=None, baudrate=921600, debug=False, hangup=True, wdt=None,
               alive=None):
         """The modem's state number (0 recovery, 1 mTools, 2 application, 4 upgrade) or None."""
-        status, d = _call(_OP_STATE, port, uart, baudrate, debug, False, hangup, wdt, alive)
+        status, d = _call("state", port, uart, baudrate, debug, False, hangup, wdt, alive)
         return d["state_after"] if status == 0 else None
 
     def imei(port=None, uart=None, baudrate=921600, debug=False, hangup=True, wdt=None,
@@ -613,18 +583,18 @@ if _MICROPYTHON:
         u = Updater(port=port, uart=uart, baudrate=baudrate, debug=debug, quiet=True,
                     wdt=wdt, alive=alive)
         try:
-            u.prepare(op=_OP_INFO)
+            u.prepare(command="info")
             status = u.go()
         finally:
             u.close()
-        d = _result_dict()
+        d = _native.result()
         return (d["imei"] or None) if status == 0 else None
 
     def load(mfile, baudrate=921600, verbose=False, debug=False, hangup=True, port=None,
              uart=None, wdt=None, alive=None):
         """Loads updater.elf into a modem in recovery mode (it goes to mTools mode)."""
         _welcome()
-        status, d = _call(_OP_LOAD, port, uart, baudrate, debug, verbose, hangup, wdt, alive,
+        status, d = _call("load", port, uart, baudrate, debug, verbose, hangup, wdt, alive,
                           mfile=mfile)
         return status == 0
 
@@ -633,7 +603,7 @@ if _MICROPYTHON:
         """Prepares the modem, then bridges the USB serial port to it (mirror mode), so that
         a computer can run ``sqnsupgrade.run(port, file)``."""
         _welcome()
-        status, d = _call(_OP_MIRROR, port, uart, baudrate, debug, verbose, False, wdt, alive,
+        status, d = _call("uart", port, uart, baudrate, debug, verbose, False, wdt, alive,
                           mfile=mfile, ffh_mode=ffh_mode)
         if status != 0:
             return False
@@ -733,11 +703,10 @@ if _MICROPYTHON:
         u = Updater(port=port, uart=uart, baudrate=baudrate, debug=debug, verbose=verbose,
                     progress=progress, wdt=wdt, alive=alive)
         try:
-            u._op = _OP_ENSURE
-            u._ensure = (build, rec["tries"], tries, names)
+            u.decide(build, rec["tries"], tries, names)
             status = u.go()
-            choice = _native.result()[16]
-            if status == 0 and choice < 0:
+            choice = _native.result()["choice"]
+            if status == 0 and choice is None:
                 if rec.get("status") != 0:  # nothing to do: noted once
                     rec.update(status=0, state=2, build=build)
                     _save(record, rec)
@@ -757,7 +726,7 @@ if _MICROPYTHON:
                     ran = True
                     u.go()
                 finally:
-                    d = _result_dict()
+                    d = _native.result()
                     if ran:
                         rec.update(finished=_now(), status=d["status"],
                                    state=d["state_after"], build=d["build_after"])
@@ -766,14 +735,14 @@ if _MICROPYTHON:
             u.close()
             if hangup and port is None and uart is None:
                 _reconnect_lte()
-        return _result_dict()
+        return _native.result()
 
     def last_result():
-        """The outcome of the last call, as a dict with the same keys as on a computer:
-        ok, status, command, state_before, state_after (0-4 or None), modem_changed,
-        method, build_before, build_after, firmware, imei, bytes, seconds, error, hint,
-        modem, next."""
-        return _result_dict()
+        """The outcome of the last call (None before the first), as a dict with the same
+        keys and values as on a computer, from the engine: ok, status, command,
+        state_before, state_after (0-4 or None), modem_changed, method, build_before,
+        build_after, firmware, imei, bytes, seconds, error, hint, modem, next, choice."""
+        return _native.result()
 
 else:
     # CPython: the computer's module is the package built from this repository.

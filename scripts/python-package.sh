@@ -6,7 +6,9 @@
 #   build/venv       maturin's environment, reused while it works;
 #   build/wheels     the wheel, built afresh;
 #   build/venv-test  a fresh environment with only the wheel and pytest installed, whose
-#                    Python runs tests/python/test_cpython_shim.py against the simulator;
+#                    Python runs tests/python/test_cpython_shim.py against the simulator,
+#                    and tests/python/test_one_record.py (the package's record against the
+#                    CLI's and the board's: build/micropython-sqn, from `make micropython`);
 #   build/venv-src   a fresh environment given `pip install .`, as the README tells users
 #                    (pip fetches maturin into its own build environment), whose module
 #                    and command then update the simulator.
@@ -50,11 +52,13 @@ rm -rf "$TEST_VENV"
 # libpython to link, as in the extension itself.
 PYO3_BUILD_EXTENSION_MODULE=1 "$CARGO" test -q -p sqnsupgrade-host --features python --lib
 
-# The simulator the tests drive (target/debug/sqnsim).
-"$CARGO" build -q -p sqnsim
+# The simulator the tests drive (target/debug/sqnsim), and the CLI the records are
+# compared with (target/debug/sqnsupgrade).
+"$CARGO" build -q -p sqnsim -p sqnsupgrade-host
 
 log "testing the installed package"
-SQN_REQUIRE_PACKAGE=1 "$TEST_VENV/bin/python" -m pytest -q tests/python/test_cpython_shim.py
+SQN_REQUIRE_PACKAGE=1 "$TEST_VENV/bin/python" -m pytest -q tests/python/test_cpython_shim.py \
+    tests/python/test_one_record.py
 
 # What the README tells users: `pip install .` from this directory into a fresh environment.
 log "pip install . into a fresh $SRC_VENV"

@@ -9,8 +9,9 @@
 # ABI), its 16550 UART wired to the modem's pty (a simulator's: start it with
 # --ignore-baud, this UART's rates stop at 115200 on the host's side), the console and the
 # files through semihosting (FILE and ELF are files of this computer, the board's "SD
-# card"). It prints the board's console (the module's familiar output), then the result
-# record (`RESULT key=value ...`) and `STACK <bytes>` (the module's stack share, painted,
+# card"). It prints the board's console (the module's familiar output), then the engine's
+# result record as last_result() has it (`RECORD {json}`), the board's figures
+# (`RESULT key=value ...`) and `STACK <bytes>` (the module's stack share, painted,
 # with the register windows' save areas), and exits with the call's status: 0 success,
 # 1 the modem failed, 2 bad input, 130 stopped by Ctrl-C (byte 0x03 on standard input).
 #

@@ -11,12 +11,14 @@
 use crate::files;
 use crate::port::{self, Port, Source, PORT_ENV};
 use crate::progress::HostEvents;
+use crate::record::{self, Lines};
 use crate::{self as host, state_line, AnyImage, CtrlC, FileImage, StdClock, Terminal};
 use clap::{Args, Parser, Subcommand};
+use serde_json::Value as Json;
 use sqnsupgrade::error::PortProblem;
 use sqnsupgrade::hal::Confirm;
 use sqnsupgrade::image::FirmwareKind;
-use sqnsupgrade::report::{self, Command, Field, Frontend, Record, Request, UserOptions};
+use sqnsupgrade::report::{self, Command, Frontend, Record, Request, UserOptions};
 use sqnsupgrade::updater::{check_files, Survey, FAST_BAUD};
 use sqnsupgrade::{Error, Failure, FileRole, Hal, ImageSource, Parts, Updater, Workspace};
 use std::ffi::OsString;
@@ -247,7 +249,7 @@ impl Say {
 /// How a command ended, for the exit status, the summary and `--json`.
 enum Ended {
     /// Success: the record, the summary line, the extra JSON fields.
-    Ok(Record, String, Vec<(&'static str, Field)>),
+    Ok(Record, String, Vec<(&'static str, Json)>),
     /// A failure.
     Failed(Failure),
     /// The built-in simulator did not receive the file (a broken build, not a modem).
@@ -262,7 +264,11 @@ fn report_failure(f: &Failure, req: &Request<'_>, json: bool) -> ExitCode {
     if json {
         let command = req.command;
         let record = Record::from_failure(command, f);
-        println!("{}", report::to_json(&record.fields(Some((f, req)))));
+        let lines = Lines::of(f, req);
+        println!(
+            "{}",
+            record::to_json(&record::fields(&record, Some(&lines)))
+        );
     }
     ExitCode::from(report::failure_status(f))
 }
@@ -489,9 +495,9 @@ fn finish(ended: Ended, req: &Request<'_>, cli: &Cli, say: &Say) -> ExitCode {
                 say.line(&summary);
             }
             if cli.json {
-                let mut fields = record.fields(None);
+                let mut fields = record::fields(&record, None);
                 fields.extend(extra);
-                println!("{}", report::to_json(&fields));
+                println!("{}", record::to_json(&fields));
             }
             ExitCode::SUCCESS
         }
@@ -606,7 +612,7 @@ fn check_with_modem<H: Hal>(
                 sqnsupgrade::msg::Msg::CheckPlan,
                 &[
                     sqnsupgrade::msg::Arg::Msg(survey.state.name()),
-                    sqnsupgrade::msg::Arg::Msg(report::plan_msg(survey.plan)),
+                    sqnsupgrade::msg::Arg::Msg(record::plan_msg(survey.plan)),
                 ],
             );
             lines.push(plan);
@@ -671,7 +677,7 @@ fn check_without_modem(
         command: Some(Command::Check),
         ..Record::default()
     };
-    Ended::Ok(record, String::new(), vec![("plan", Field::Null)])
+    Ended::Ok(record, String::new(), vec![("plan", Json::Null)])
 }
 
 /// The lines saying what the files are.
@@ -749,19 +755,14 @@ fn survey_record(s: &Survey) -> Record {
 }
 
 /// `check --json`'s fields beyond the record: the plan and what the image is.
-fn plan_fields(s: &Survey) -> Vec<(&'static str, Field)> {
+fn plan_fields(s: &Survey) -> Vec<(&'static str, Json)> {
+    let kind = match s.check.kind {
+        FirmwareKind::Full => "full",
+        FirmwareKind::Diff { .. } => "upgdiff",
+    };
     vec![
-        ("plan", Field::Text(report::plan_name(s.plan).to_string())),
-        (
-            "image_kind",
-            Field::Text(
-                match s.check.kind {
-                    FirmwareKind::Full => "full",
-                    FirmwareKind::Diff { .. } => "upgdiff",
-                }
-                .to_string(),
-            ),
-        ),
-        ("image_bytes", Field::Int(i64::from(s.size))),
+        ("plan", Json::from(record::plan_name(s.plan))),
+        ("image_kind", Json::from(kind)),
+        ("image_bytes", Json::from(s.size)),
     ]
 }

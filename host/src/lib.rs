@@ -11,6 +11,7 @@ pub mod port;
 pub mod progress;
 #[cfg(feature = "python")]
 pub mod py;
+pub mod record;
 
 use sha2::{Digest, Sha256};
 use sqnsupgrade::console::TextOut;

@@ -28,6 +28,7 @@
 //! stopped by a service manager or a closed terminal ends the transfer cleanly.
 
 use crate::port::{self, Port, PORT_ENV};
+use crate::record::{self, Lines};
 use crate::{state_line, StdClock};
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -35,7 +36,7 @@ use pyo3::types::PyDict;
 use sqnsupgrade::console::{Console, TextOut};
 use sqnsupgrade::error::{Error, FileProblem, FileRole, PortProblem};
 use sqnsupgrade::hal::{Cancel, Clock, Event, Events, Parts};
-use sqnsupgrade::report::{self, Command, Frontend, Record, Request, UserOptions};
+use sqnsupgrade::report::{self, Command, Frontend, Record, Request, UserOptions, Value};
 use sqnsupgrade::updater::{Failure, Updater, Workspace, FAST_BAUD};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -191,30 +192,6 @@ impl Clock for PyClock<'_> {
 }
 
 // ----- the record of the last call --------------------------------------------------------
-
-/// The four failure lines of a call, as the engine's report words them for CPython.
-struct Lines {
-    error: String,
-    hint: String,
-    modem: String,
-    next: String,
-}
-
-impl Lines {
-    fn of(f: &Failure, req: &Request<'_>) -> Lines {
-        let mut lines = Lines {
-            error: String::new(),
-            hint: String::new(),
-            modem: String::new(),
-            next: String::new(),
-        };
-        report::write_error(f, req, &mut lines.error);
-        report::write_hint(f, &mut lines.hint);
-        report::write_modem(f, &mut lines.modem);
-        report::write_next(report::next_step(f, req), req, &mut lines.next);
-        lines
-    }
-}
 
 /// What `last_result()` tells: the engine's record and, after a failure, its lines.
 struct Last {
@@ -632,35 +609,26 @@ fn py_state(py: Python<'_>, port: Option<PathBuf>, debug: Flag) -> PyResult<Opti
 /// board: ok, status (0 success, 1 modem failure, 2 bad input, 3 busy, 130 stopped),
 /// command, state_before, state_after (state numbers or None), modem_changed, method
 /// ('FFF', 'ON_THE_FLY' or None), build_before, build_after (or None), firmware (the LR
-/// line, or ''), imei (or ''), bytes, seconds, and the failure lines error, hint, modem,
-/// next ('' on success).
+/// line, or ''), imei (or ''), bytes, seconds, the failure lines error, hint, modem,
+/// next ('' on success), and choice (the image `ensure` chose, or None). The keys and
+/// values are the engine's (`sqnsupgrade::report::KEYS`), as `--json`'s and the board's.
 #[pyfunction]
 #[pyo3(name = "last_result", text_signature = "()")]
 fn py_last_result(py: Python<'_>) -> PyResult<Option<Bound<'_, PyDict>>> {
     let last = lock(&LAST);
-    let Some(Last { record: r, lines }) = last.as_ref() else {
+    let Some(Last { record, lines }) = last.as_ref() else {
         return Ok(None);
     };
     let d = PyDict::new(py);
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-    let line = |f: fn(&Lines) -> &str| lines.as_ref().map_or("", f).to_string();
-    d.set_item("ok", r.ok())?;
-    d.set_item("status", r.status)?;
-    d.set_item("command", r.command.map(Command::name))?;
-    d.set_item("state_before", r.state_before.map(|s| s.number()))?;
-    d.set_item("state_after", r.state_after.map(|s| s.number()))?;
-    d.set_item("modem_changed", r.modem_changed)?;
-    d.set_item("method", Some(r.method_name()).filter(|m| !m.is_empty()))?;
-    d.set_item("build_before", r.build_before)?;
-    d.set_item("build_after", r.build_after)?;
-    d.set_item("firmware", text(&r.firmware))?;
-    d.set_item("imei", text(&r.imei))?;
-    d.set_item("bytes", r.bytes)?;
-    d.set_item("seconds", f64::from(r.millis) / 1000.0)?;
-    d.set_item("error", line(|l| &l.error))?;
-    d.set_item("hint", line(|l| &l.hint))?;
-    d.set_item("modem", line(|l| &l.modem))?;
-    d.set_item("next", line(|l| &l.next))?;
+    for (key, value) in record::values(record, lines.as_ref()) {
+        match value {
+            Value::Null => d.set_item(key, py.None())?,
+            Value::Bool(b) => d.set_item(key, b)?,
+            Value::Int(n) => d.set_item(key, n)?,
+            Value::Text(t) => d.set_item(key, String::from_utf8_lossy(t))?,
+            Value::Millis(ms) => d.set_item(key, f64::from(ms) / 1000.0)?,
+        }
+    }
     Ok(Some(d))
 }
 

@@ -31,13 +31,30 @@ pub mod sys {
 use crate::console::{Console, TextOut};
 use crate::error::{Error, FileProblem, FileRole, OptionProblem};
 use crate::hal::{Confirm, Event, Hal, ImageSource};
-use crate::report::{self, Command, Frontend, Record, Request, UserOptions};
-use crate::state::State;
-use crate::text::Sink;
-use crate::updater::{Failure, Method, Updater, Workspace};
+use crate::report::call::{self, Kind, Opt, OPTIONS};
+use crate::report::{self, Command, Frontend, Record, Request, UserOptions, Value, KEYS};
+use crate::text::{Sink, Text};
+use crate::updater::{Failure, Updater, Workspace};
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, Ordering};
-use sys::{sqn_ctx_t, sqn_image_t, sqn_request_t, sqn_result_t};
+use sys::{sqn_ctx_t, sqn_field_t, sqn_image_t, sqn_option_t, sqn_request_t, sqn_text_t};
+
+// The request has room for every option of the schema (src/report/call.rs).
+const _: () = {
+    assert!(OPTIONS.len() <= sys::SQN_OPTIONS_MAX as usize);
+    assert!(call::count(Kind::Int) <= sys::SQN_NUMS_MAX as usize);
+    assert!(call::count(Kind::Text) <= sys::SQN_TEXTS_MAX as usize);
+    assert!(call::count(Kind::Image) <= sys::SQN_IMAGES_MAX as usize);
+    assert!(call::count(Kind::Callback) <= sys::SQN_CALLBACKS_MAX as usize);
+};
+
+/// The slots of the images and callbacks: constants, so that indexing them has no
+/// panic path (an index out of the array's bounds does not compile).
+const FIRMWARE: usize = Opt::Firmware.slot();
+const UPDATER: usize = Opt::Updater.slot();
+const BOOTROM: usize = Opt::Bootrom.slot();
+const PROGRESS: u32 = Opt::Progress.slot() as u32;
+const ALIVE: u32 = Opt::Alive.slot() as u32;
 
 /// MicroPython's console.
 struct MpPrint {
@@ -183,13 +200,13 @@ impl Hal for MpHal {
         if let Some(c) = self.console.as_mut() {
             crate::hal::Events::event(c, event);
         }
-        let (kind, a, b) = match *event {
-            Event::Progress { done, total } => (sys::sqn_event_SQN_EVENT_PROGRESS, done, total),
-            Event::Alive => (sys::sqn_event_SQN_EVENT_ALIVE, 0, 0),
+        let (slot, n, a, b) = match *event {
+            Event::Progress { done, total } => (PROGRESS, 2, done, total),
+            Event::Alive => (ALIVE, 0, 0, 0),
             _ => return,
         };
         // SAFETY: ctx is live.
-        unsafe { sys::sqn_glue_event(self.ctx, kind, a, b) };
+        unsafe { sys::sqn_glue_callback(self.ctx, slot, n, a, b) };
     }
 }
 
@@ -301,11 +318,22 @@ impl ImageSource for MpImage<'_> {
 
 /// The name the user gave for an image (UTF-8 bytes; empty when none).
 fn spec_name(spec: &sqn_image_t) -> &[u8] {
-    if spec.name.is_null() {
+    bytes(spec.name, spec.name_len)
+}
+
+/// A text the glue passed: `len` bytes at `p` (empty when NULL).
+fn bytes<'a>(p: *const cty::c_char, len: usize) -> &'a [u8] {
+    if p.is_null() {
         return &[];
     }
-    // SAFETY: the glue took name/len from a live str object held by the caller's args.
-    unsafe { core::slice::from_raw_parts(spec.name.cast::<u8>(), spec.name_len) }
+    // SAFETY: the glue took p/len from a live str object held by the caller's arguments
+    // (or copied it into its static buffer) for this call.
+    unsafe { core::slice::from_raw_parts(p.cast::<u8>(), len) }
+}
+
+/// A text option's value.
+fn text(t: &sqn_text_t) -> &[u8] {
+    bytes(t.text, t.len)
 }
 
 /// The engine's workspace, static so that nothing is allocated and the stack stays small.
@@ -317,274 +345,292 @@ unsafe impl Sync for StaticWorkspace {}
 static WORKSPACE: StaticWorkspace = StaticWorkspace(UnsafeCell::new(Workspace::new()));
 static BUSY: AtomicBool = AtomicBool::new(false);
 
+/// True when the shim gave option `o`.
+fn given(req: &sqn_request_t, o: Opt) -> bool {
+    req.given & 1u32.checked_shl(o as u32).unwrap_or(0) != 0
+}
+
+/// A number option's value, when given.
+fn num(req: &sqn_request_t, o: Opt) -> Option<u32> {
+    if !given(req, o) {
+        return None;
+    }
+    req.num.get(o.slot()).map(|&n| n as u32)
+}
+
+/// A truth option's value (false when not given).
+fn flag(req: &sqn_request_t, o: Opt) -> bool {
+    num(req, o).is_some_and(|n| n != 0)
+}
+
 /// The options as the user gave them (the engine checks them).
 fn user_options(req: &sqn_request_t) -> UserOptions {
+    let default = UserOptions::default();
     UserOptions {
-        fff: req.method & 1 != 0,
-        on_the_fly: req.method & 2 != 0,
-        block_size: match req.block_size {
-            0 => None,
-            n => Some(n),
+        fff: flag(req, Opt::Fff),
+        on_the_fly: flag(req, Opt::OnTheFly),
+        block_size: match num(req, Opt::BlockSize) {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => default.block_size,
         },
-        reply_timeout_s: match req.reply_timeout_s {
-            0 => UserOptions::default().reply_timeout_s,
-            n => n,
+        reply_timeout_s: match num(req, Opt::ReplyTimeout) {
+            None | Some(0) => default.reply_timeout_s,
+            Some(n) => n,
         },
-        resume: req.resume != 0,
-        verbose: req.verbose != 0,
-        allow_truncated: req.allow_truncated != 0,
+        resume: flag(req, Opt::Resume),
+        verbose: flag(req, Opt::Verbose),
+        allow_truncated: flag(req, Opt::AllowTruncated),
     }
 }
 
 /// What the user asked for, for the record and the command that continues.
-fn request<'a>(req: &'a sqn_request_t) -> Request<'a> {
-    let command = match req.op {
-        sys::sqn_op_SQN_OP_RUN => Command::Run,
-        sys::sqn_op_SQN_OP_INFO => Command::Info,
-        sys::sqn_op_SQN_OP_LOAD => Command::Load,
-        sys::sqn_op_SQN_OP_MIRROR_PREP => Command::Uart,
-        sys::sqn_op_SQN_OP_ENSURE => Command::Ensure,
-        _ => Command::State,
-    };
+fn request<'a>(req: &'a sqn_request_t, command: Command) -> Request<'a> {
     let named = |spec: &'a sqn_image_t| {
         let n = spec_name(spec);
         (!n.is_empty() || spec.is_path != 0).then_some(n)
     };
-    let port = if req.port.is_null() {
-        None
-    } else {
-        // SAFETY: the glue took port/len from a live str object held by the caller's args.
-        Some(unsafe { core::slice::from_raw_parts(req.port.cast::<u8>(), req.port_len) })
-    };
+    let port = given(req, Opt::Port)
+        .then(|| req.text.get(Opt::Port.slot()).map(text))
+        .flatten();
+    let firmware = &req.image[FIRMWARE];
     Request {
         port,
-        firmware: named(&req.firmware),
-        firmware_stream: req.firmware.is_path == 0 && !req.firmware.stream.is_null(),
-        firmware_size: req.firmware.size,
-        updater: named(&req.updater),
-        bootrom: named(&req.bootrom),
+        firmware: named(firmware),
+        firmware_stream: firmware.is_path == 0 && !firmware.stream.is_null(),
+        firmware_size: firmware.size,
+        updater: named(&req.image[UPDATER]),
+        bootrom: named(&req.image[BOOTROM]),
         options: user_options(req),
         ..Request::new(command, Frontend::MicroPython)
     }
 }
 
-/// A C string field of the result being written: what does not fit is cut, and the
-/// text is NUL-terminated after every piece.
-struct Field<'f> {
-    bytes: &'f mut [u8],
-    len: usize,
+/// The record of the last call and its failure lines: what `_sqnsupgrade.result()` reads,
+/// field by field ([`sqn_rs_result`]).
+struct Last {
+    record: Record,
+    error: Text<320>,
+    hint: Text<320>,
+    modem: Text<48>,
+    next: Text<320>,
 }
 
-impl<'f> Field<'f> {
-    fn new(field: &'f mut [cty::c_char]) -> Field<'f> {
-        // SAFETY: c_char and u8 have the same size and layout; the slice is the field.
-        let bytes = unsafe {
-            core::slice::from_raw_parts_mut(field.as_mut_ptr().cast::<u8>(), field.len())
-        };
-        Field { bytes, len: 0 }
-    }
-}
+/// [`Last`], static. Written only when a call ends (or is refused as busy), read only
+/// between calls or from a callback; no reference to it is held while the engine runs, so
+/// a call refused from a callback writes it without touching the running call.
+struct StaticLast(UnsafeCell<Last>);
 
-impl Sink for Field<'_> {
-    fn put_bytes(&mut self, b: &[u8]) {
-        let room = self.bytes.len().saturating_sub(1);
-        self.len = crate::text::append(self.bytes.get_mut(..room).unwrap_or(&mut []), self.len, b);
-        if let Some(nul) = self.bytes.get_mut(self.len) {
-            *nul = 0;
-        }
-    }
-}
+// SAFETY: MicroPython calls in from one thread at a time; see StaticLast.
+unsafe impl Sync for StaticLast {}
 
-/// Copies `text` into a C string field (cut to fit, always NUL-terminated).
-#[inline(never)]
-fn put(field: &mut [cty::c_char], text: &[u8]) {
-    Field::new(field).put_bytes(text);
-}
+static LAST: StaticLast = StaticLast(UnsafeCell::new(Last {
+    record: Record::new(),
+    error: Text::new(),
+    hint: Text::new(),
+    modem: Text::new(),
+    next: Text::new(),
+}));
 
-fn state_number(s: Option<State>) -> i32 {
-    s.map_or(-1, |s| i32::from(s.number()))
-}
+/// Whether any call ended yet (`result()` is None before the first).
+static ANY_CALL: AtomicBool = AtomicBool::new(false);
 
-/// Writes the record into the glue's result struct.
-fn put_record(res: &mut sqn_result_t, r: &Record, op: u32) {
-    res.status = i32::from(r.status);
-    res.command = op as u8;
-    res.modem_changed = u8::from(r.modem_changed);
-    res.method = match r.method {
-        Some(Method::Fff) => 1,
-        Some(Method::OnTheFly) => 2,
-        None => 0,
-    };
-    res.state_before = state_number(r.state_before);
-    res.state_after = state_number(r.state_after);
-    res.build_before = r.build_before.unwrap_or(0);
-    res.build_after = r.build_after.unwrap_or(0);
-    res.bytes = r.bytes;
-    res.millis = r.millis;
-    put(&mut res.firmware, &r.firmware);
-    put(&mut res.imei, &r.imei);
-}
-
-/// Writes the failure lines into the result and prints them (the same four lines as the
-/// CLI's).
-fn put_failure(
-    res: &mut sqn_result_t,
-    f: &Failure,
-    req: &Request<'_>,
-    console: Option<&mut Console<MpPrint>>,
-) {
-    report::write_error(f, req, &mut Field::new(&mut res.error));
-    report::write_hint(f, &mut Field::new(&mut res.hint));
-    report::write_modem(f, &mut Field::new(&mut res.modem));
-    report::write_next(
-        report::next_step(f, req),
-        req,
-        &mut Field::new(&mut res.next),
-    );
-    if let Some(c) = console {
-        c.close_line();
-        let fields: [(&[u8], &[cty::c_char]); 4] = [
-            (b"error: ", &res.error),
-            (b"hint: ", &res.hint),
-            (b"modem: ", &res.modem),
-            (b"next: ", &res.next),
-        ];
-        for (label, field) in fields {
-            c.line_parts(label, c_text(field));
-        }
-    }
-}
-
-/// The text of a NUL-terminated field written by [`put`].
-fn c_text(field: &[cty::c_char]) -> &[u8] {
-    let end = field.iter().position(|&c| c == 0).unwrap_or(field.len());
-    // SAFETY: c_char and u8 have the same size and layout; end is within the field.
-    unsafe { core::slice::from_raw_parts(field.as_ptr().cast::<u8>(), end) }
-}
-
-/// The entry point the glue calls: runs one operation with the engine.
+/// The last record, to be written: a fresh one for `command`, nothing known yet.
 ///
 /// # Safety
-/// `ctx`, `req` and `res` must be valid for the whole call, as the glue's
-/// `_sqnsupgrade.call` guarantees (all three live on its stack or in static memory).
+/// No other reference to [`LAST`] may be alive (see [`StaticLast`]).
+#[inline(never)]
+unsafe fn last_for(command: Option<Command>) -> &'static mut Last {
+    // SAFETY: per the contract.
+    let last = unsafe { &mut *LAST.0.get() };
+    last.record = Record::new();
+    last.record.command = command;
+    for t in [&mut last.error, &mut last.hint, &mut last.next] {
+        t.clear();
+    }
+    last.modem.clear();
+    ANY_CALL.store(true, Ordering::Relaxed);
+    last
+}
+
+/// The option named `name[..len]`: its number, with its kind and slot in `option`; -1
+/// when there is none. The glue reads each option the shim passes by what this says.
+///
+/// # Safety
+/// `name` must point to `len` readable bytes and `option` to a writable `sqn_option_t`.
 #[no_mangle]
-pub unsafe extern "C" fn sqn_rs_call(
-    ctx: *mut sqn_ctx_t,
-    req: *const sqn_request_t,
-    res: *mut sqn_result_t,
+pub unsafe extern "C" fn sqn_rs_option(
+    name: *const cty::c_char,
+    len: usize,
+    option: *mut sqn_option_t,
 ) -> i32 {
-    // SAFETY: valid pointers per the contract above.
-    let (req, res) = unsafe { (&*req, &mut *res) };
-    clear(res, req.op);
+    let Some(o) = call::find(bytes(name, len)) else {
+        return -1;
+    };
+    let kind = match o.kind() {
+        Kind::Int => sys::sqn_kind_SQN_KIND_INT,
+        Kind::Bool => sys::sqn_kind_SQN_KIND_BOOL,
+        Kind::Text => sys::sqn_kind_SQN_KIND_TEXT,
+        Kind::Names => sys::sqn_kind_SQN_KIND_NAMES,
+        Kind::Image => sys::sqn_kind_SQN_KIND_IMAGE,
+        Kind::Callback => sys::sqn_kind_SQN_KIND_CALLBACK,
+        Kind::Baud => sys::sqn_kind_SQN_KIND_BAUD,
+    };
+    // SAFETY: per the contract.
+    unsafe {
+        *option = sqn_option_t {
+            kind,
+            slot: o.slot() as u32,
+        }
+    };
+    o as i32
+}
+
+/// 1 when `name[..len]` is a command the module runs.
+///
+/// # Safety
+/// `name` must point to `len` readable bytes.
+#[no_mangle]
+pub unsafe extern "C" fn sqn_rs_command(name: *const cty::c_char, len: usize) -> i32 {
+    i32::from(call::command(bytes(name, len)).is_some())
+}
+
+/// Field `i` of the last call's record ([`KEYS`], [`Record::value`]) into `field`: 1, or
+/// 0 past the last field or before the first call. The texts stay valid until the next
+/// call.
+///
+/// # Safety
+/// `field` must point to a writable `sqn_field_t`; no call may be running but the one
+/// whose callback asks (see [`StaticLast`]).
+#[no_mangle]
+pub unsafe extern "C" fn sqn_rs_result(i: u32, field: *mut sqn_field_t) -> i32 {
+    if !ANY_CALL.load(Ordering::Relaxed) {
+        return 0;
+    }
+    // SAFETY: only read here, and nothing writes it meanwhile (per the contract).
+    let last = unsafe { &*LAST.0.get() };
+    let lines = report::Lines {
+        error: last.error.as_bytes(),
+        hint: last.hint.as_bytes(),
+        modem: last.modem.as_bytes(),
+        next: last.next.as_bytes(),
+    };
+    let (Some(key), Some(value)) = (KEYS.get(i as usize), last.record.value(i as usize, &lines))
+    else {
+        return 0;
+    };
+    let (kind, num, t): (u32, i32, &[u8]) = match value {
+        Value::Null => (sys::sqn_value_SQN_VALUE_NONE, 0, &[]),
+        Value::Bool(b) => (sys::sqn_value_SQN_VALUE_BOOL, i32::from(b), &[]),
+        Value::Int(n) => (sys::sqn_value_SQN_VALUE_INT, n, &[]),
+        Value::Text(t) => (sys::sqn_value_SQN_VALUE_TEXT, 0, t),
+        Value::Millis(ms) => (sys::sqn_value_SQN_VALUE_MILLIS, ms as i32, &[]),
+    };
+    // SAFETY: per the contract; the texts are static or in LAST.
+    unsafe {
+        *field = sqn_field_t {
+            key: key.as_ptr().cast(),
+            key_len: key.len(),
+            kind,
+            num,
+            text: t.as_ptr().cast(),
+            len: t.len(),
+        }
+    };
+    1
+}
+
+/// The entry point the glue calls: runs one command with the engine; returns its status.
+/// The record is then read with [`sqn_rs_result`].
+///
+/// # Safety
+/// `ctx` and `req` must be valid for the whole call, as the glue's `_sqnsupgrade.call`
+/// guarantees (both live on its stack).
+#[no_mangle]
+pub unsafe extern "C" fn sqn_rs_call(ctx: *mut sqn_ctx_t, req: *const sqn_request_t) -> i32 {
+    // SAFETY: a valid pointer per the contract above.
+    let req = unsafe { &*req };
+    // The glue refused any other name (sqn_rs_command).
+    let command = call::command(text(&req.command)).unwrap_or(Command::State);
     if BUSY.swap(true, Ordering::Acquire) {
-        res.status = i32::from(report::status::BUSY);
-        put(&mut res.error, b"another sqnsupgrade call is running");
-        put(&mut res.modem, b"not changed");
-        return res.status;
+        // A call from a callback of the running one: refused, and said in its own record
+        // (the running call holds no reference to it).
+        // SAFETY: no reference to LAST is alive while the engine runs.
+        let last = unsafe { last_for(Some(command)) };
+        last.record.status = report::status::BUSY;
+        last.error.put("another sqnsupgrade call is running");
+        last.modem.put("not changed");
+        return i32::from(report::status::BUSY);
     }
     // SAFETY: BUSY guarantees this is the only reference to the workspace.
     let ws = unsafe { &mut *WORKSPACE.0.get() };
-    // SAFETY: ctx is valid per the contract.
-    let (print, debug) = unsafe { ((*ctx).print != 0, (*ctx).debug != 0) };
     let hal = MpHal {
         ctx,
-        baud: req.baudrate,
-        console: print.then(|| Console::new(MpPrint { ctx }, debug)),
+        baud: num(req, Opt::Baudrate).unwrap_or(0),
+        console: flag(req, Opt::Print)
+            .then(|| Console::new(MpPrint { ctx }, flag(req, Opt::Debug))),
     };
-    let status = run_call(hal, ws, req, res, ctx);
+    let status = run_call(hal, ws, req, command, ctx);
     BUSY.store(false, Ordering::Release);
     status
 }
 
-/// One operation, start to end: the record, and on failure the four lines.
+/// One command, start to end: the record, and on failure the four lines.
 #[inline(never)]
 fn run_call(
     hal: MpHal,
     ws: &mut Workspace,
     req: &sqn_request_t,
-    res: &mut sqn_result_t,
+    command: Command,
     ctx: *mut sqn_ctx_t,
 ) -> i32 {
-    let mut request = request(req);
+    let mut request = request(req, command);
     let options = match request.options.check() {
         Ok(o) => o,
         Err(e) => {
             let mut hal = hal;
-            return finish(&mut hal, res, &request, req, Err(Failure::untouched(e)));
+            return finish(&mut hal, &request, Err(Failure::untouched(e)));
         }
     };
     let mut updater = Updater::new(hal, options, ws);
-    let mut choice = -1;
-    let result = dispatch(&mut updater, req, ctx, &mut request, &mut choice);
-    let status = finish(updater.hal_mut(), res, &request, req, result);
-    res.choice = choice;
-    status
+    let result = dispatch(&mut updater, req, ctx, &mut request);
+    finish(updater.hal_mut(), &request, result)
 }
 
 /// The image names `ensure()` chooses among.
 fn names(req: &sqn_request_t) -> heapless::Vec<&[u8], { sys::SQN_NAMES_MAX as usize }> {
     let mut out = heapless::Vec::new();
-    for (&p, &len) in req
-        .names
-        .iter()
-        .zip(&req.names_len)
-        .take(req.names_n as usize)
-    {
-        if !p.is_null() {
-            // SAFETY: the glue took each name/len from a live str object (or copied it
-            // into its static buffer) for this call.
-            let _ = out.push(unsafe { core::slice::from_raw_parts(p.cast::<u8>(), len) });
-        }
+    for name in req.names.iter().take(req.names_n as usize) {
+        let _ = out.push(text(name));
     }
     out
 }
 
-/// A fresh record for operation `op`: nothing known yet.
-#[inline(never)]
-fn clear(res: &mut sqn_result_t, op: u32) {
-    *res = sqn_result_t {
-        status: 0,
-        command: op as u8,
-        modem_changed: 0,
-        method: 0,
-        state_before: -1,
-        state_after: -1,
-        build_before: 0,
-        build_after: 0,
-        bytes: 0,
-        millis: 0,
-        firmware: [0; 32],
-        imei: [0; 16],
-        error: [0; 320],
-        hint: [0; 320],
-        modem: [0; 48],
-        next: [0; 320],
-        choice: -1,
-    };
-}
-
-/// Writes the record (and the failure lines) of a finished call; returns its status. The
-/// record is written whole: a call made meanwhile from a callback (refused as busy) wrote
-/// its own into the same place.
-fn finish(
-    hal: &mut MpHal,
-    res: &mut sqn_result_t,
-    request: &Request<'_>,
-    req: &sqn_request_t,
-    result: Result<Record, Failure>,
-) -> i32 {
+/// Keeps the record (and the failure lines, which it prints) of a finished call; returns
+/// its status.
+fn finish(hal: &mut MpHal, request: &Request<'_>, result: Result<Record, Failure>) -> i32 {
     if let Some(c) = hal.console.as_mut() {
         c.close_line();
     }
-    clear(res, req.op);
+    // SAFETY: the engine has returned: no reference to LAST is alive.
+    let last = unsafe { last_for(Some(request.command)) };
     match result {
-        Ok(record) => put_record(res, &record, req.op),
+        Ok(record) => last.record = record,
         Err(f) => {
-            put_record(res, &Record::from_failure(request.command, &f), req.op);
-            put_failure(res, &f, request, hal.console.as_mut());
+            last.record = Record::from_failure(request.command, &f);
+            report::write_error(&f, request, &mut last.error);
+            report::write_hint(&f, &mut last.hint);
+            report::write_modem(&f, &mut last.modem);
+            report::write_next(report::next_step(&f, request), request, &mut last.next);
+            if let Some(c) = hal.console.as_mut() {
+                c.line_parts(b"error: ", last.error.as_bytes());
+                c.line_parts(b"hint: ", last.hint.as_bytes());
+                c.line_parts(b"modem: ", last.modem.as_bytes());
+                c.line_parts(b"next: ", last.next.as_bytes());
+            }
         }
     }
-    res.status
+    i32::from(last.record.status)
 }
 
 #[inline(never)]
@@ -593,34 +639,40 @@ fn dispatch<'r>(
     req: &'r sqn_request_t,
     ctx: *mut sqn_ctx_t,
     request: &mut Request<'r>,
-    choice: &mut i32,
 ) -> Result<Record, Failure> {
-    Ok(match req.op {
-        sys::sqn_op_SQN_OP_RUN => {
-            let mut fw = MpImage::required(ctx, &req.firmware, FileRole::Firmware)?;
-            let mut up = MpImage::arg(ctx, &req.updater, FileRole::Updater)?;
-            let mut br = MpImage::arg(ctx, &req.bootrom, FileRole::Bootrom)?;
+    let [firmware, updater_elf, bootrom] = [
+        &req.image[FIRMWARE],
+        &req.image[UPDATER],
+        &req.image[BOOTROM],
+    ];
+    Ok(match request.command {
+        Command::Run => {
+            let mut fw = MpImage::required(ctx, firmware, FileRole::Firmware)?;
+            let mut up = MpImage::arg(ctx, updater_elf, FileRole::Updater)?;
+            let mut br = MpImage::arg(ctx, bootrom, FileRole::Bootrom)?;
             Record::from_outcome(&updater.run(&mut fw, up.as_mut(), br.as_mut())?)
         }
-        sys::sqn_op_SQN_OP_INFO => {
+        Command::Info => {
             let info = updater.info()?;
             let mut r = Record::from_state(Command::Info, info.state);
             r.take_versions(&info.versions, info.imei.as_deref());
             r
         }
-        sys::sqn_op_SQN_OP_LOAD => {
-            let mut up = MpImage::required(ctx, &req.updater, FileRole::Updater)?;
+        Command::Load => {
+            let mut up = MpImage::required(ctx, updater_elf, FileRole::Updater)?;
             let state = updater.load(&mut up)?;
             Record::from_state(Command::Load, Some(state))
         }
-        sys::sqn_op_SQN_OP_MIRROR_PREP => {
-            let mut up = MpImage::arg(ctx, &req.updater, FileRole::Updater)?;
-            let state = updater.prepare_for_mirror(req.ffh_mode != 0, up.as_mut())?;
+        Command::Uart => {
+            let mut up = MpImage::arg(ctx, updater_elf, FileRole::Updater)?;
+            let state = updater.prepare_for_mirror(flag(req, Opt::FfhMode), up.as_mut())?;
             Record::from_state(Command::Uart, Some(state))
         }
-        sys::sqn_op_SQN_OP_ENSURE => {
+        Command::Ensure => {
             let names = names(req);
-            let found = updater.ensure(&names, req.target_build, req.tries, req.max_tries);
+            let [target, tries, max] =
+                [Opt::Target, Opt::Tries, Opt::MaxTries].map(|o| num(req, o).unwrap_or(0));
+            let found = updater.ensure(&names, target, tries, max);
             let (state, versions, chosen) = found.map_err(|(f, chosen)| {
                 // No more tries: the next step is the update by hand, with that image.
                 if let Some(name) = chosen.and_then(|i| names.get(i)) {
@@ -628,10 +680,10 @@ fn dispatch<'r>(
                 }
                 f
             })?;
-            *choice = chosen.map_or(-1, |i| i as i32);
             let mut r = Record::from_state(Command::Ensure, Some(state));
             r.take_versions(&versions, None);
             r.build_before = versions.software_build;
+            r.choice = chosen.map(|i| i as u32);
             r
         }
         _ => Record::from_state(Command::State, Some(updater.state()?)),

@@ -47,6 +47,18 @@ class Sim:
             self.proc.kill()
 
 
+def record_keys():
+    """The result record's keys, in order, from their one definition (src/report/record.rs,
+    KEYS)."""
+    import re
+
+    text = (REPO / "src" / "report" / "record.rs").read_text()
+    m = re.search(r"pub const KEYS: \[&str; (\d+)\] = \[(.*?)\];", text, re.S)
+    keys = re.findall(r'"(\w+)"', m.group(2))
+    assert len(keys) == int(m.group(1)) and len(set(keys)) == len(keys), keys
+    return keys
+
+
 def make_dup(folder, name, size, description="CATM1-41065"):
     """A synthetic .dup written by `sqnsim --write-image`."""
     path = Path(folder) / name

@@ -403,7 +403,9 @@ def test_last_result_after_success(shim, start_sim, tmp_path, capsys):
         "hint": "",
         "modem": "",
         "next": "",
+        "choice": None,
     }
+    assert list(result) == [k for k in simtools.record_keys() if k != "seconds"]
     # A copy: changing it changes nothing.
     result["ok"] = False
     assert shim.last_result()["ok"] is True

@@ -64,14 +64,13 @@ def measured(updater, lock=False):
     # _sqnsupgrade.call as Updater.go() makes it, from this frame: the module's share of
     # the stack is the peak below the depth a native call starts at here.
     # (Plain arguments: a call with *args would allocate.)
-    op, link, callbacks = updater._op, updater.link.stream, updater._callbacks
-    images, opts = updater._images, updater._opts
+    command, link, opts = updater._command, updater.link.stream, updater._opts
     base = testboard.stack_depth()
     testboard.stack_reset()
     if lock:
         micropython.heap_lock()
     try:
-        status = _sqnsupgrade.call(op, link, callbacks, images, opts)
+        status = _sqnsupgrade.call(command, link, opts)
     finally:
         if lock:
             micropython.heap_unlock()

@@ -12,7 +12,8 @@ import subprocess
 
 import pytest
 
-from simtools import REPO, Sim, changing_commands, last_transfer_bytes, make_dup, make_elf, transfer_bytes
+from simtools import (REPO, Sim, changing_commands, last_transfer_bytes, make_dup, make_elf,
+                      record_keys, transfer_bytes)
 
 MICROPYTHON = os.environ.get("SQN_MICROPYTHON", str(REPO / "build" / "micropython-sqn"))
 SCENARIO = REPO / "tests" / "micropython" / "scenario.py"
@@ -154,9 +155,7 @@ def test_ctrl_c_from_callback_or_stream_read(tmp_path, scenario):
     assert "load_fff=False" in lines["next"] and "port='%s'" % sim.pty in lines["next"], out
 
 
-RECORD_KEYS = {"ok", "status", "command", "state_before", "state_after", "modem_changed", "method",
-               "build_before", "build_after", "firmware", "imei", "bytes", "seconds", "error",
-               "hint", "modem", "next"}
+RECORD_KEYS = set(record_keys())
 
 
 def test_a_call_from_a_callback_is_refused_and_leaves_the_running_call_alone(tmp_path):

@@ -10,6 +10,7 @@ the pty, so the simulator understands any rate (--ignore-baud); the rate the mod
 for is in the board's result line (`baud`, `baud_changes`).
 """
 
+import json
 import os
 import re
 import shutil
@@ -57,11 +58,16 @@ class Run:
 
 def parse(status, output, seconds=0.0):
     run = Run(status, output, seconds=seconds)
+    # The engine's record (its keys and values, as last_result() has them), then the
+    # board's own figures.
+    m = re.search(r"^RECORD (.*)$", output, re.M)
+    if m:
+        run.result.update(json.loads(m.group(1)))
     m = re.search(r"^RESULT (.*)$", output, re.M)
     if m:
         for item in m.group(1).split():
             key, _, value = item.partition("=")
-            run.result[key] = value if key == "imei" else int(value)
+            run.result[key] = int(value)
     m = re.search(r"^STACK (\d+)\s*$", output, re.M)
     if m:
         run.stack = int(m.group(1))

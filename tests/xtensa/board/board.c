@@ -223,17 +223,6 @@ static void image(sqn_image_t *img, board_stream_t *file, const char *path) {
     img->size = file->size;
 }
 
-static void field(const char *key, const char *text, size_t cap) {
-    size_t n = 0;
-    while (n < cap && text[n]) {
-        n++;
-    }
-    board_puts(" ");
-    board_puts(key);
-    board_puts("=");
-    board_write(text, n);
-}
-
 static void number_field(const char *key, int32_t value) {
     board_puts(" ");
     board_puts(key);
@@ -241,14 +230,92 @@ static void number_field(const char *key, int32_t value) {
     board_put_i32(value);
 }
 
-static sqn_result_t result;
+// A JSON string: the record's texts as bytes, quotes, backslashes and control characters
+// escaped.
+static void json_text(const char *text, size_t len) {
+    static const char hex[] = "0123456789abcdef";
+    board_puts("\"");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '"' || c == '\\') {
+            char esc[2] = { '\\', (char)c };
+            board_write(esc, 2);
+        } else if (c < 0x20) {
+            char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+            board_write(esc, 6);
+        } else {
+            board_write((const char *)&c, 1);
+        }
+    }
+    board_puts("\"");
+}
+
+// The engine's record, key by key as it gives them (sqn_rs_result), as one JSON object:
+// what the glue turns into the dict of last_result().
+static void print_record(void) {
+    sqn_field_t f;
+    board_puts("RECORD {");
+    for (uint32_t i = 0; sqn_rs_result(i, &f); i++) {
+        if (i > 0) {
+            board_puts(", ");
+        }
+        json_text(f.key, f.key_len);
+        board_puts(": ");
+        switch (f.kind) {
+            case SQN_VALUE_BOOL:
+                board_puts(f.num ? "true" : "false");
+                break;
+            case SQN_VALUE_INT:
+                board_put_i32(f.num);
+                break;
+            case SQN_VALUE_TEXT:
+                json_text(f.text, f.len);
+                break;
+            case SQN_VALUE_MILLIS: // seconds, to the millisecond
+            {
+                char ms[4] = { '.', (char)('0' + f.num / 100 % 10),
+                    (char)('0' + f.num / 10 % 10), (char)('0' + f.num % 10) };
+                board_put_i32(f.num / 1000);
+                board_write(ms, 4);
+                break;
+            }
+            default:
+                board_puts("null");
+                break;
+        }
+    }
+    board_puts("}\r\n");
+}
+
+static sqn_ctx_t ctx;
+static sqn_request_t req;
+
+// An option by its name, as the glue reads the shim's: the engine says its number, kind
+// and slot.
+static sqn_option_t option(const char *name) {
+    sqn_option_t o;
+    int32_t i = sqn_rs_option(name, text_len(name), &o);
+    if (i < 0) {
+        usage("the engine has no such option");
+    }
+    req.given |= (uint32_t)1 << i;
+    return o;
+}
+
+static void set_num(const char *name, int32_t value) {
+    req.num[option(name).slot] = value;
+}
+
+static void set_image(const char *name, board_stream_t *file, const char *path) {
+    image(&req.image[option(name).slot], file, path);
+}
 
 // The call, in its own frame: its locals (the context and the request, as the glue's
 // `_sqnsupgrade.call` has them) are not the module's share of the stack.
-static __attribute__((noinline)) int32_t call(sqn_ctx_t *ctx, const sqn_request_t *req,
+static __attribute__((noinline)) int32_t call(sqn_ctx_t *c, const sqn_request_t *r,
     uintptr_t *base) {
     *base = board_sp();
-    return sqn_rs_call(ctx, req, &result);
+    return sqn_rs_call(c, r);
 }
 
 void board_main(void) {
@@ -266,37 +333,33 @@ void board_main(void) {
     board_simcall(BOARD_SYS_ARGV, (long)arg_space, 0, 0, 0);
     char **argv = (char **)arg_space;
 
-    static sqn_ctx_t ctx;
-    static sqn_request_t req;
     static board_stream_t firmware, updater, bootrom;
     ctx.link = &board_modem;
     ctx.baud = &board_modem; // the rate is changed (glue.c: the UART's divisor)
-    ctx.print = 1;
-    req.reply_timeout_s = 0; // the engine's default
-    req.block_size = 2016;   // run()'s default (python_shim/sqnsupgrade.py)
-    req.baudrate = 921600;
+    ctx.callback[option("progress").slot][0] = &board_progress_events; // counted (glue.c)
+    set_num("print", 1);
+    set_num("block_size", 2016); // run()'s default (python_shim/sqnsupgrade.py)
+    set_num("baudrate", 921600);
     const char *op = argv[1];
-    if (same(op, "run")) {
-        req.op = SQN_OP_RUN;
-    } else if (same(op, "info")) {
-        req.op = SQN_OP_INFO;
-    } else if (same(op, "state")) {
-        req.op = SQN_OP_STATE;
-    } else {
+    req.command.text = op;
+    req.command.len = text_len(op);
+    if (!sqn_rs_command(op, req.command.len) || same(op, "load") || same(op, "uart")
+        || same(op, "ensure")) {
         usage("unknown command");
     }
+    int run = same(op, "run");
     int files = 0;
     for (long i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         if (same(a, "--updater") && next) {
-            image(&req.updater, &updater, next);
+            set_image("updater", &updater, next);
             i++;
         } else if (same(a, "--bootrom") && next) {
-            image(&req.bootrom, &bootrom, next);
+            set_image("bootrom", &bootrom, next);
             i++;
         } else if (same(a, "--block-size") && next) {
-            req.block_size = number(next);
+            set_num("block_size", (int32_t)number(next));
             i++;
         } else if (same(a, "--sha256") && next) {
             if (!hex_digest(next, firmware.want)) {
@@ -305,23 +368,23 @@ void board_main(void) {
             firmware.has_digest = 1;
             i++;
         } else if (same(a, "--fff")) {
-            req.method |= 1;
+            set_num("fff", 1);
         } else if (same(a, "--on-the-fly")) {
-            req.method |= 2;
+            set_num("on_the_fly", 1);
         } else if (same(a, "--resume")) {
-            req.resume = 1;
+            set_num("resume", 1);
         } else if (same(a, "--allow-truncated")) {
-            req.allow_truncated = 1;
+            set_num("allow_truncated", 1);
         } else if (same(a, "--debug")) {
-            ctx.debug = 1;
-        } else if (a[0] != '-' && req.op == SQN_OP_RUN && files == 0) {
-            image(&req.firmware, &firmware, a);
+            set_num("debug", 1);
+        } else if (a[0] != '-' && run && files == 0) {
+            set_image("firmware", &firmware, a);
             files++;
         } else {
             usage("unexpected argument");
         }
     }
-    if (req.op == SQN_OP_RUN && files == 0) {
+    if (run && files == 0) {
         usage("run needs FILE");
     }
 
@@ -337,23 +400,14 @@ void board_main(void) {
         low++;
     }
 
+    print_record();
     board_puts("RESULT");
-    number_field("status", result.status);
-    number_field("command", result.command);
-    number_field("state_before", result.state_before);
-    number_field("state_after", result.state_after);
-    number_field("modem_changed", result.modem_changed);
-    number_field("method", result.method);
-    number_field("build_before", (int32_t)result.build_before);
-    number_field("build_after", (int32_t)result.build_after);
-    number_field("bytes", (int32_t)result.bytes);
-    number_field("millis", (int32_t)result.millis);
+    number_field("status", status);
     number_field("progress_events", (int32_t)board_progress_events);
     number_field("baud_changes", (int32_t)board_baud_changes);
     number_field("baud", (int32_t)board_uart_baud());
     number_field("cycles_per_ms", (int32_t)cycles_per_ms);
     number_field("busy_cycles", (int32_t)(board_cycles() - board_idle_cycles));
-    field("imei", result.imei, sizeof(result.imei));
     board_puts("\r\n");
     if (ctx.exc != NULL) {
         board_puts("EXCEPTION KeyboardInterrupt\r\n");

@@ -188,12 +188,13 @@ int32_t sqn_glue_interrupted(sqn_ctx_t *ctx) {
     return keep_interrupt(ctx);
 }
 
-int32_t sqn_glue_event(sqn_ctx_t *ctx, uint32_t kind, uint32_t a, uint32_t b) {
+int32_t sqn_glue_callback(sqn_ctx_t *ctx, uint32_t slot, uint32_t n, uint32_t a, uint32_t b) {
     board_spill_windows();
-    (void)ctx;
+    (void)n;
     (void)a;
     (void)b;
-    if (kind == SQN_EVENT_PROGRESS) {
+    // board.c put the counter where the engine's progress callback goes.
+    if (slot < SQN_CALLBACKS_MAX && ctx->callback[slot][0] == &board_progress_events) {
         board_progress_events++;
     }
     return 0;
