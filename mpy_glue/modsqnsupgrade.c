@@ -111,7 +111,11 @@ int32_t sqn_glue_read(sqn_ctx_t *ctx, void *stream, uint8_t *buf, size_t len, ui
             MP_STREAM_RW_READ | MP_STREAM_RW_ONCE);
         nlr_pop();
         if (err != 0 && n == 0) {
-            return mp_is_nonblocking_error(err) ? 0 : SQN_GLUE_ERRNO;
+            if (mp_is_nonblocking_error(err)) {
+                return 0;
+            }
+            ctx->err = err;
+            return SQN_GLUE_ERRNO;
         }
         *got = (uint32_t)n;
         return 0;
@@ -174,7 +178,11 @@ int32_t sqn_glue_write(sqn_ctx_t *ctx, const uint8_t *data, size_t len) {
         mp_uint_t n = mp_stream_rw(MP_OBJ_FROM_PTR(ctx->link), (void *)data, len, &err,
             MP_STREAM_RW_WRITE);
         nlr_pop();
-        return (err != 0 || n != len) ? SQN_GLUE_ERRNO : (int32_t)n;
+        if (err != 0 || n != len) {
+            ctx->err = err;
+            return SQN_GLUE_ERRNO;
+        }
+        return (int32_t)n;
     }
     return sqn_keep(ctx, &nlr);
 }

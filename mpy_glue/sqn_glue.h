@@ -83,6 +83,7 @@ typedef struct sqn_ctx {
     void *callback[SQN_CALLBACKS_MAX][2]; // mp_obj_t: a method loaded beforehand
                        // (function, self), or (callable, NULL), or NULLs: not given
     void *exc;         // mp_obj_t: the first exception caught by a wrapper, or NULL
+    int32_t err;       // the stream's error code (errno) behind the last SQN_GLUE_ERRNO
     uint8_t exc_is_interrupt; // 1 when exc is a KeyboardInterrupt (Ctrl-C)
 } sqn_ctx_t;
 

@@ -8,9 +8,10 @@
 //! costs the stack only a few words.
 
 use crate::error::Error;
-use crate::hal::{Deadline, Event, Hal};
+use crate::hal::{Event, Hal};
 use crate::stp::link_read;
 use crate::text::{copy_prefix, find, trim, Sink, Text};
+use crate::watch::Deadline;
 
 /// Room for a reply body (the `showver` block is about 450 bytes).
 pub const REPLY_CAP: usize = 768;

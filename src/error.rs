@@ -229,7 +229,11 @@ pub enum Error {
     /// Stopped by the user (Ctrl-C).
     Cancelled,
     /// The serial link failed (port closed, unplugged, or the stream raised).
-    Link,
+    Link {
+        /// The operating system's error code behind it (errno; a Windows error code), 0
+        /// when there is none (the stream raised, the board's UART said nothing more).
+        os: u32,
+    },
     /// The image stream failed while being read.
     ImageRead,
     /// An option cannot work (found before the modem is touched).
@@ -286,7 +290,7 @@ impl Error {
             Error::UpgradeFailed => Msg::HintUpgradeFailed,
             Error::UpgradeTimeout => Msg::HintUpgradeTimeout,
             Error::Cancelled => Msg::HintCancelled,
-            Error::Link => Msg::HintLink,
+            Error::Link { .. } => Msg::HintLink,
             Error::ImageRead => Msg::HintImageRead,
             Error::StreamCount { link: false, .. } => Msg::HintStreamCount,
             Error::StreamCount { link: true, .. } => Msg::HintLinkCount,
@@ -456,7 +460,8 @@ impl Error {
             Error::UpgradeFailed => (Msg::ErrUpgradeFailed, num(0), num(0)),
             Error::UpgradeTimeout => (Msg::ErrUpgradeTimeout, num(0), num(0)),
             Error::Cancelled => (Msg::ErrCancelled, num(0), num(0)),
-            Error::Link => (Msg::ErrLink, num(0), num(0)),
+            Error::Link { os: 0 } => (Msg::ErrLink, num(0), num(0)),
+            Error::Link { os } => (Msg::ErrLinkOs, num(os), num(0)),
             Error::ImageRead => (Msg::ErrImageRead, num(0), num(0)),
             Error::BadOption(OptionProblem::BlockSize { got }) => {
                 (Msg::ErrBlockSize, num(got), num(0))
@@ -536,6 +541,14 @@ mod tests {
             })
             .as_bytes(),
             b"transfer failed after 4032 bytes: no reply from the modem"
+        );
+        assert_eq!(
+            message(Error::Link { os: 22 }).as_bytes(),
+            b"the serial link to the modem failed (OS error 22)"
+        );
+        assert_eq!(
+            message(Error::Link { os: 0 }).as_bytes(),
+            b"the serial link to the modem failed"
         );
     }
 }

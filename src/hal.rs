@@ -1,8 +1,10 @@
 //! The hardware boundary: the small traits the engine needs from a platform.
 //!
 //! A platform (the host CLI, the MicroPython module, a test) implements [`Link`],
-//! [`Clock`], [`Cancel`] and [`Events`] and hands them to [`crate::Updater`] bundled as
-//! [`Parts`], or implements the combined [`Hal`] on one type. Images are [`ImageSource`]s.
+//! [`Clock`], [`Cancel`] and [`Events`], on one type or as [`Parts`]; either is a [`Hal`]
+//! (a supertrait with a blanket implementation), which [`crate::Updater`] takes. Images
+//! are [`ImageSource`]s. What the engine does with the platform (its waits, notes and
+//! signs of life: [`crate::watch`]) is not here.
 //! The engine is generic over these (no trait objects): on the board there is one
 //! implementation of each, the calls are direct and the stack of every call chain is
 //! known from the code alone.
@@ -102,7 +104,7 @@ pub enum Event<'a> {
     TransferEnd,
     /// One more wait step while the modem works (the familiar dots).
     Tick,
-    /// A long wait goes on (sent every [`NOTE_EVERY_MS`] of silence): a line saying what
+    /// A long wait goes on (sent every [`crate::watch::NOTE_EVERY_MS`] of silence): a line saying what
     /// the updater waits for and since when.
     Waiting {
         /// What it waits for (a `wait_*` sentence).
@@ -110,154 +112,9 @@ pub enum Event<'a> {
         /// Seconds since the wait began.
         seconds: u32,
     },
-    /// The engine is alive (at least every [`ALIVE_EVERY_MS`], in every wait and
+    /// The engine is alive (at least every [`crate::watch::ALIVE_EVERY_MS`], in every wait and
     /// transfer): a board's `main.py` feeds its watchdog here.
     Alive,
-}
-
-/// The longest silence a user sees during any wait.
-pub const NOTE_EVERY_MS: u32 = 10_000;
-
-/// The longest time between two [`Event::Alive`] (a watchdog of 1 s is fed four times as
-/// often: no wait, read or sleep of the engine lasts longer than this).
-pub const ALIVE_EVERY_MS: u32 = 250;
-
-/// The platform as the engine uses it: whenever [`NOTE_EVERY_MS`] pass without a line
-/// for the user (a message, a note, the progress bar moving), in any wait at any depth (a
-/// reply, a reset, flashing, a sleep), it says what it waits for ([`Event::Waiting`]).
-/// One place for the rule, so that no wait can forget it. It also holds Ctrl-C back
-/// where the engine must not stop.
-pub struct Watched<H> {
-    /// The platform.
-    pub inner: H,
-    /// Ctrl-C is held back (read-only detection after a failure, a command after which
-    /// the modem must be brought back): [`Hal::cancelled`] says false and sleeps last
-    /// their whole time.
-    pub hold_cancel: bool,
-    last_line: u32,
-    silent_since: u32,
-    last_alive: u32,
-    what: Msg,
-}
-
-impl<H: Hal> Watched<H> {
-    /// Watches `inner`; the silence starts at [`Watched::restart`].
-    pub fn new(inner: H) -> Watched<H> {
-        Watched {
-            inner,
-            hold_cancel: false,
-            last_line: 0,
-            silent_since: 0,
-            last_alive: 0,
-            what: Msg::WaitReply,
-        }
-    }
-
-    /// An operation starts: the silence is counted from now.
-    pub fn restart(&mut self) {
-        let now = self.inner.now_ms();
-        self.last_line = now;
-        self.silent_since = now;
-        self.last_alive = now;
-        self.what = Msg::WaitReply;
-    }
-
-    /// Says what the engine waits for from now on (a `wait_*` sentence), until the next
-    /// message.
-    pub fn waiting_for(&mut self, what: Msg) {
-        self.what = what;
-    }
-
-    /// Milliseconds until the next note or sign of life is due.
-    fn until_note(&mut self) -> u32 {
-        let now = self.inner.now_ms();
-        let quiet = now.wrapping_sub(self.last_line);
-        let alive = now.wrapping_sub(self.last_alive);
-        NOTE_EVERY_MS
-            .saturating_sub(quiet)
-            .min(ALIVE_EVERY_MS.saturating_sub(alive))
-            .max(1)
-    }
-
-    #[inline(never)]
-    fn beat(&mut self) {
-        let now = self.inner.now_ms();
-        if now.wrapping_sub(self.last_alive) >= ALIVE_EVERY_MS {
-            self.last_alive = now;
-            self.inner.event(&Event::Alive);
-        }
-        if now.wrapping_sub(self.last_line) >= NOTE_EVERY_MS {
-            self.last_line = now;
-            self.inner.event(&Event::Waiting {
-                what: self.what,
-                seconds: now.wrapping_sub(self.silent_since) / 1000,
-            });
-        }
-    }
-}
-
-impl<H: Hal> Hal for Watched<H> {
-    fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
-        self.inner.write_all(data)
-    }
-
-    /// A read may end early, with nothing, when a note is due: every caller waits up to
-    /// its own deadline and reads again.
-    fn read(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<usize, Error> {
-        let chunk = timeout_ms.min(self.until_note());
-        let n = self.inner.read(buf, chunk)?;
-        self.beat();
-        Ok(n)
-    }
-
-    fn set_baud(&mut self, baud: u32) -> Result<(), Error> {
-        self.inner.set_baud(baud)
-    }
-
-    fn discard_input(&mut self) -> Result<(), Error> {
-        self.inner.discard_input()
-    }
-
-    fn now_ms(&mut self) -> u32 {
-        self.inner.now_ms()
-    }
-
-    fn sleep_ms(&mut self, ms: u32) {
-        let start = self.inner.now_ms();
-        loop {
-            let slept = self.inner.now_ms().wrapping_sub(start);
-            if slept >= ms || !self.hold_cancel && self.inner.cancelled() {
-                return;
-            }
-            let step = (ms - slept).min(self.until_note());
-            self.inner.sleep_ms(step);
-            self.beat();
-        }
-    }
-
-    fn cancelled(&mut self) -> bool {
-        !self.hold_cancel && self.inner.cancelled()
-    }
-
-    fn event(&mut self, event: &Event<'_>) {
-        let now = self.inner.now_ms();
-        match event {
-            Event::Message(_) => {
-                self.what = Msg::WaitReply;
-                self.last_line = now;
-                self.silent_since = now;
-            }
-            Event::TransferStart { .. }
-            | Event::Progress { .. }
-            | Event::TransferEnd
-            | Event::Waiting { .. } => {
-                self.last_line = now;
-                self.silent_since = now;
-            }
-            _ => {}
-        }
-        self.inner.event(event)
-    }
 }
 
 /// The kind of file a transfer carries.
@@ -300,25 +157,14 @@ pub trait Events {
     fn event(&mut self, event: &Event<'_>);
 }
 
-/// Everything the engine needs from a platform, in one trait.
-pub trait Hal {
-    /// [`Link::write_all`].
-    fn write_all(&mut self, data: &[u8]) -> Result<(), Error>;
-    /// [`Link::read`].
-    fn read(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<usize, Error>;
-    /// [`Link::set_baud`].
-    fn set_baud(&mut self, baud: u32) -> Result<(), Error>;
-    /// [`Link::discard_input`].
-    fn discard_input(&mut self) -> Result<(), Error>;
-    /// [`Clock::now_ms`].
-    fn now_ms(&mut self) -> u32;
-    /// [`Clock::sleep_ms`].
-    fn sleep_ms(&mut self, ms: u32);
-    /// [`Cancel::cancelled`].
-    fn cancelled(&mut self) -> bool;
-    /// [`Events::event`].
-    fn event(&mut self, event: &Event<'_>);
-}
+/// Everything the engine needs from a platform: a [`Link`], a [`Clock`], a [`Cancel`]
+/// check and an [`Events`] sink. Nothing to implement: any type with the four is a
+/// `Hal` (as in `embedded-io`, the capabilities are the small traits and this one only
+/// names their sum), be it one type with the four (the MicroPython module's) or
+/// [`Parts`].
+pub trait Hal: Link + Clock + Cancel + Events {}
+
+impl<T: Link + Clock + Cancel + Events + ?Sized> Hal for T {}
 
 /// A platform made of four parts (they may be borrowed: `&mut T` implements each trait).
 pub struct Parts<L, C, E, X> {
@@ -332,7 +178,7 @@ pub struct Parts<L, C, E, X> {
     pub cancel: X,
 }
 
-impl<L: Link, C: Clock, E: Events, X: Cancel> Hal for Parts<L, C, E, X> {
+impl<L: Link, C, E, X> Link for Parts<L, C, E, X> {
     fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
         self.link.write_all(data)
     }
@@ -345,44 +191,26 @@ impl<L: Link, C: Clock, E: Events, X: Cancel> Hal for Parts<L, C, E, X> {
     fn discard_input(&mut self) -> Result<(), Error> {
         self.link.discard_input()
     }
+}
+
+impl<L, C: Clock, E, X> Clock for Parts<L, C, E, X> {
     fn now_ms(&mut self) -> u32 {
         self.clock.now_ms()
     }
     fn sleep_ms(&mut self, ms: u32) {
         self.clock.sleep_ms(ms)
     }
-    fn cancelled(&mut self) -> bool {
-        self.cancel.cancelled()
-    }
+}
+
+impl<L, C, E: Events, X> Events for Parts<L, C, E, X> {
     fn event(&mut self, event: &Event<'_>) {
         self.events.event(event)
     }
 }
 
-impl<T: Hal + ?Sized> Hal for &mut T {
-    fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
-        (**self).write_all(data)
-    }
-    fn read(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<usize, Error> {
-        (**self).read(buf, timeout_ms)
-    }
-    fn set_baud(&mut self, baud: u32) -> Result<(), Error> {
-        (**self).set_baud(baud)
-    }
-    fn discard_input(&mut self) -> Result<(), Error> {
-        (**self).discard_input()
-    }
-    fn now_ms(&mut self) -> u32 {
-        (**self).now_ms()
-    }
-    fn sleep_ms(&mut self, ms: u32) {
-        (**self).sleep_ms(ms)
-    }
+impl<L, C, E, X: Cancel> Cancel for Parts<L, C, E, X> {
     fn cancelled(&mut self) -> bool {
-        (**self).cancelled()
-    }
-    fn event(&mut self, event: &Event<'_>) {
-        (**self).event(event)
+        self.cancel.cancelled()
     }
 }
 
@@ -434,32 +262,5 @@ impl<T: ImageSource + ?Sized> ImageSource for &mut T {
     }
     fn confirm(&mut self, how: Confirm) -> Result<(), Error> {
         (**self).confirm(how)
-    }
-}
-
-/// A point in time `limit_ms` after `start`, on the wrapping millisecond clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Deadline {
-    start: u32,
-    limit: u32,
-}
-
-impl Deadline {
-    /// `limit_ms` from now.
-    pub fn after<H: Hal + ?Sized>(hal: &mut H, limit_ms: u32) -> Deadline {
-        Deadline {
-            start: hal.now_ms(),
-            limit: limit_ms,
-        }
-    }
-
-    /// Milliseconds left at `now` (0 once passed).
-    pub fn remaining(&self, now: u32) -> u32 {
-        self.limit.saturating_sub(now.wrapping_sub(self.start))
-    }
-
-    /// True once passed.
-    pub fn passed(&self, now: u32) -> bool {
-        self.remaining(now) == 0
     }
 }

@@ -19,6 +19,7 @@
 //! - [`version`]: parsing versions, IMEI and upgdiff names;
 //! - [`state`]: the modem's boot modes;
 //! - [`updater`]: the procedures;
+//! - [`watch`]: how the engine waits (notes, signs of life, deadlines);
 //! - [`error`]: the one error type;
 //! - [`console`]: the familiar console output (messages, dots, progress bar);
 //! - [`text`]: text without `core::fmt` and without panicking paths.
@@ -41,6 +42,7 @@ pub mod stp;
 pub mod text;
 pub mod updater;
 pub mod version;
+pub mod watch;
 
 #[cfg(feature = "micropython")]
 pub mod mpy;

@@ -10,11 +10,7 @@
 //! Only names are looked at here; the files themselves get the usual checks.
 
 use crate::error::{Error, FileRole};
-#[cfg(feature = "std")]
-use crate::msg::{self, Arg, Msg};
 use crate::state::State;
-#[cfg(feature = "std")]
-use crate::text::Sink;
 use crate::text::{base_name, starts_with_ignore_case};
 use crate::version::{parse_upgdiff_name, Family, Versions};
 
@@ -146,25 +142,6 @@ pub fn choose(names: &[&[u8]], state: State, versions: &Versions) -> Result<Choi
     })
 }
 
-/// Writes what was chosen and why (`Using upgdiff_38638-to-41065.dup from the package: ...`).
-#[cfg(feature = "std")]
-pub fn write_choice(choice: &Choice, names: &[&[u8]], out: &mut dyn Sink) {
-    let name = |i: usize| base_name(names.get(i).copied().unwrap_or(b""));
-    let file = Arg::Text(name(choice.firmware));
-    match choice.why {
-        Why::DiffFrom(b) => msg::write(out, Msg::SayPackageDiff, &[file, Arg::Num(b)]),
-        Why::FullForState(s) => {
-            msg::write(out, Msg::SayPackageFullMode, &[file, Arg::Msg(s.name())])
-        }
-        Why::FullNoDiff(b) => msg::write(out, Msg::SayPackageFullBuild, &[file, Arg::Num(b)]),
-        Why::Full => msg::write(out, Msg::SayPackageFull, &[file]),
-    }
-    if let Some(u) = choice.updater {
-        out.put("\n");
-        msg::write(out, Msg::SayPackageUpdater, &[Arg::Text(name(u))]);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,16 +213,5 @@ mod tests {
             choose(&none, State::Application, &app(38638)),
             Err(Error::File { .. })
         ));
-    }
-
-    #[test]
-    fn what_is_said() {
-        let mut s = std::string::String::new();
-        let c = choose(&ZIP, State::Recovery, &Versions::default()).unwrap();
-        write_choice(&c, &ZIP, &mut s);
-        assert_eq!(
-            s,
-            "Using CATM1-41065.dup from the package: the full image, which the modem needs in recovery mode (FFH)\nUsing updater.elf from the package too: recovery mode needs it"
-        );
     }
 }

@@ -6,8 +6,9 @@
 //! buffer, so nothing is allocated.
 
 use crate::error::{Error, StpProblem};
-use crate::hal::{Deadline, Event, Hal, ImageSource};
+use crate::hal::{Event, Hal, ImageSource};
 use crate::text::contains;
+use crate::watch::Deadline;
 use crc::{Crc, CRC_16_XMODEM};
 
 /// Signature of frames sent by the host (`fast`).

@@ -7,13 +7,14 @@
 
 use crate::at::{self, Ask, Reply, ReplyBuf, Status};
 use crate::error::{Awaited, Error, FileProblem, FileRole};
-use crate::hal::{Confirm, Deadline, Event, Hal, ImageSource, Payload, Stage, Watched};
+use crate::hal::{Clock, Confirm, Event, Events, Hal, ImageSource, Link, Payload, Stage};
 use crate::image::{self, FirmwareKind, Headed, FFF_LIMIT};
 use crate::msg::{self, Arg, Msg};
 use crate::state::State;
 use crate::stp::{Session, SessionInfo, StpConfig, MAX_BLOCK_SIZE};
 use crate::text::{contains, Text};
 use crate::version::{parse_imei, Versions};
+use crate::watch::{Deadline, Watched};
 use heapless::Vec;
 
 /// The modem's usual baud rate.
@@ -458,7 +459,7 @@ impl<'w, H: Hal> Updater<'w, H> {
     fn fail_after_change(&mut self, error: Error) -> Failure {
         let link_lost = matches!(
             error,
-            Error::Link
+            Error::Link { .. }
                 | Error::LinkGone
                 | Error::MicroPythonPrompt
                 | Error::StreamCount { link: true, .. }
@@ -1122,7 +1123,7 @@ impl<'w, H: Hal> Updater<'w, H> {
         if let Err(e) = result {
             let link_works = !matches!(
                 e,
-                Error::Link
+                Error::Link { .. }
                     | Error::LinkGone
                     | Error::StreamCount { link: true, .. }
                     | Error::RebootedDuringTransfer { .. }

@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use sqnsupgrade::error::Error;
-use sqnsupgrade::hal::{Event, Hal};
+use sqnsupgrade::hal::{Cancel, Clock, Event, Events, Link};
 use sqnsupgrade::image::MemImage;
 use sqnsupgrade::report::{write_failure, Command, Frontend, Request, UserOptions};
 use sqnsupgrade::updater::{Updater, Workspace};
@@ -33,7 +33,7 @@ impl Script<'_> {
     }
 }
 
-impl Hal for Script<'_> {
+impl Link for Script<'_> {
     fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
         self.tick();
         self.sent.extend_from_slice(data);
@@ -76,7 +76,9 @@ impl Hal for Script<'_> {
     fn discard_input(&mut self) -> Result<(), Error> {
         Ok(())
     }
+}
 
+impl Clock for Script<'_> {
     fn now_ms(&mut self) -> u32 {
         self.now as u32
     }
@@ -85,11 +87,15 @@ impl Hal for Script<'_> {
         self.tick();
         self.now += u64::from(ms);
     }
+}
 
+impl Cancel for Script<'_> {
     fn cancelled(&mut self) -> bool {
         false
     }
+}
 
+impl Events for Script<'_> {
     fn event(&mut self, _event: &Event<'_>) {}
 }
 

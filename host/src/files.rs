@@ -3,9 +3,10 @@
 //! chosen for the modem by the engine ([`sqnsupgrade::package`]) once its state and build
 //! are known (read-only). Used by the CLI and the Python package alike.
 
+use crate::package::write_choice;
 use crate::package::{is_package, Package};
 use crate::{AnyImage, FileImage};
-use sqnsupgrade::package::{choose, member, write_choice, Member};
+use sqnsupgrade::package::{choose, member, Member};
 use sqnsupgrade::{Error, Event, Failure, FileProblem, FileRole, Hal, State, Updater};
 
 /// The files of one update.

@@ -3,8 +3,30 @@
 //! in memory.
 
 use sqnsupgrade::error::{Error, FileProblem, FileRole};
+use sqnsupgrade::msg::{self, Arg, Msg};
+use sqnsupgrade::package::{Choice, Why};
+use sqnsupgrade::text::{base_name, Sink};
 use std::fs::File;
 use std::io::Read;
+
+/// Writes what the engine chose from a package and why (`Using
+/// upgdiff_38638-to-41065.dup from the package: ...`), before the update.
+pub fn write_choice(choice: &Choice, names: &[&[u8]], out: &mut dyn Sink) {
+    let name = |i: usize| base_name(names.get(i).copied().unwrap_or(b""));
+    let file = Arg::Text(name(choice.firmware));
+    match choice.why {
+        Why::DiffFrom(b) => msg::write(out, Msg::SayPackageDiff, &[file, Arg::Num(b)]),
+        Why::FullForState(s) => {
+            msg::write(out, Msg::SayPackageFullMode, &[file, Arg::Msg(s.name())])
+        }
+        Why::FullNoDiff(b) => msg::write(out, Msg::SayPackageFullBuild, &[file, Arg::Num(b)]),
+        Why::Full => msg::write(out, Msg::SayPackageFull, &[file]),
+    }
+    if let Some(u) = choice.updater {
+        out.put("\n");
+        msg::write(out, Msg::SayPackageUpdater, &[Arg::Text(name(u))]);
+    }
+}
 
 /// True for a path that names a zip package.
 pub fn is_package(path: &str) -> bool {

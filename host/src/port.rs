@@ -193,7 +193,7 @@ fn no_device(name: &str) -> PortProblem {
 }
 
 /// A failed read or write: the device gone (unplugged, the other end of a pty closed) or
-/// another error of the port.
+/// another error of the port, with the operating system's code.
 fn link_error(e: io::Error) -> Error {
     match e.kind() {
         io::ErrorKind::BrokenPipe
@@ -201,8 +201,21 @@ fn link_error(e: io::Error) -> Error {
         | io::ErrorKind::ConnectionAborted
         | io::ErrorKind::UnexpectedEof => Error::LinkGone,
         _ if is_gone_errno(&e) => Error::LinkGone,
-        _ => Error::Link,
+        _ => os_error(&e),
     }
+}
+
+/// The engine's link error with the operating system's code of `e` (0 when it has none).
+fn os_error(e: &io::Error) -> Error {
+    Error::Link {
+        os: e.raw_os_error().map_or(0, |c| c as u32),
+    }
+}
+
+/// A failed setting of the port (its timeout, rate, buffers): serialport keeps the kind,
+/// not the operating system's code.
+fn setting_error(e: serialport::Error) -> Error {
+    os_error(&io::Error::from(e))
 }
 
 #[cfg(unix)]
@@ -245,7 +258,7 @@ impl Link for Port {
         }
         self.inner
             .set_timeout(Duration::from_millis(u64::from(timeout_ms)))
-            .map_err(|_| Error::Link)?;
+            .map_err(setting_error)?;
         match self.inner.read(buf) {
             // Readable, yet the end of the file: the device is gone.
             Ok(0) => Err(Error::LinkGone),
@@ -262,19 +275,42 @@ impl Link for Port {
     fn set_baud(&mut self, baud: u32) -> Result<(), Error> {
         // Let what was written go out at the old rate first.
         let _ = self.inner.flush();
-        self.inner.set_baud_rate(baud).map_err(|_| Error::Link)
+        self.inner.set_baud_rate(baud).map_err(setting_error)
     }
 
     fn discard_input(&mut self) -> Result<(), Error> {
         self.inner
             .clear(serialport::ClearBuffer::Input)
-            .map_err(|_| Error::Link)
+            .map_err(setting_error)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(unix)]
+    fn a_link_error_keeps_the_operating_systems_code() {
+        let e = link_error(io::Error::from_raw_os_error(libc::EINVAL));
+        assert_eq!(
+            e,
+            Error::Link {
+                os: libc::EINVAL as u32
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "the serial link to the modem failed (OS error 22)"
+        );
+        // A device that went away is said so, whatever its code.
+        assert_eq!(
+            link_error(io::Error::from_raw_os_error(libc::EIO)),
+            Error::LinkGone
+        );
+        let no_code = link_error(io::Error::other("?"));
+        assert_eq!(no_code, Error::Link { os: 0 });
+    }
 
     fn usb(name: &str, vid: u16, pid: u16) -> Found {
         Found {

@@ -30,7 +30,7 @@ pub mod sys {
 
 use crate::console::{Console, TextOut};
 use crate::error::{Error, FileProblem, FileRole, OptionProblem};
-use crate::hal::{Confirm, Event, Hal, ImageSource};
+use crate::hal::{Cancel, Clock, Confirm, Event, Events, ImageSource, Link};
 use crate::report::call::{self, Kind, Opt, OPTIONS};
 use crate::report::{self, Command, Frontend, Record, Request, UserOptions, Value, KEYS};
 use crate::text::{Sink, Text};
@@ -80,12 +80,20 @@ struct MpHal {
 
 impl MpHal {
     /// A link error from a trampoline's code: Ctrl-C is a cancel; any other exception
-    /// (raised again by the glue once the engine returns) or error code is a failed link.
+    /// (raised again by the glue once the engine returns, with its own cause) or error
+    /// code (the stream's errno, kept in the context) is a failed link.
     fn link_error(&self, code: i32) -> Error {
         if code == sys::SQN_GLUE_RAISED && interrupted(self.ctx) {
-            Error::Cancelled
-        } else {
-            Error::Link
+            return Error::Cancelled;
+        }
+        // SAFETY: ctx is live for the whole call.
+        let errno = unsafe { (*self.ctx).err };
+        Error::Link {
+            os: if code == sys::SQN_GLUE_ERRNO {
+                errno as u32
+            } else {
+                0
+            },
         }
     }
 
@@ -129,7 +137,7 @@ impl MpHal {
     }
 }
 
-impl Hal for MpHal {
+impl Link for MpHal {
     fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
         // SAFETY: ctx is live; data is a valid slice.
         match unsafe { sys::sqn_glue_write(self.ctx, data.as_ptr(), data.len()) } {
@@ -176,7 +184,9 @@ impl Hal for MpHal {
         }
         Ok(())
     }
+}
 
+impl Clock for MpHal {
     // mp_hal_ticks_ms returns mp_uint_t in MicroPython's own HAL declaration (u64 on the
     // 64-bit unix port) but uint32_t in Pycom's esp32 HAL (1.11), where the cast is a no-op.
     #[allow(clippy::unnecessary_cast)]
@@ -190,12 +200,16 @@ impl Hal for MpHal {
         // SAFETY: ctx is live.
         unsafe { sys::sqn_glue_sleep_ms(self.ctx, ms) };
     }
+}
 
+impl Cancel for MpHal {
     fn cancelled(&mut self) -> bool {
         // SAFETY: ctx is live.
         unsafe { sys::sqn_glue_interrupted(self.ctx) != 0 }
     }
+}
 
+impl Events for MpHal {
     fn event(&mut self, event: &Event<'_>) {
         if let Some(c) = self.console.as_mut() {
             crate::hal::Events::event(c, event);

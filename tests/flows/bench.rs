@@ -6,7 +6,7 @@ use sqnsim::link::Link;
 use sqnsim::{Config, Modem};
 use sqnsupgrade::console::{Console, TextOut};
 use sqnsupgrade::error::Error;
-use sqnsupgrade::hal::{Event, Events, Hal, Stage};
+use sqnsupgrade::hal::{Cancel, Clock, Event, Events, Link as ModemLink, Stage};
 use sqnsupgrade::image::MemImage;
 use sqnsupgrade::report::{self, Command, Frontend, Request, UserOptions};
 use sqnsupgrade::state::State;
@@ -172,7 +172,7 @@ fn gone(_: std::io::Error) -> Error {
     Error::LinkGone
 }
 
-impl Hal for Bench {
+impl ModemLink for Bench {
     fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
         self.port.write(data).map_err(gone)
     }
@@ -196,7 +196,9 @@ impl Hal for Bench {
         self.port.discard_input();
         Ok(())
     }
+}
 
+impl Clock for Bench {
     fn now_ms(&mut self) -> u32 {
         self.port.now_ms() as u32
     }
@@ -204,7 +206,9 @@ impl Hal for Bench {
     fn sleep_ms(&mut self, ms: u32) {
         self.port.sleep_ms(u64::from(ms));
     }
+}
 
+impl Cancel for Bench {
     fn cancelled(&mut self) -> bool {
         if self.pressed {
             return true;
@@ -220,7 +224,9 @@ impl Hal for Bench {
         }
         self.pressed
     }
+}
 
+impl Events for Bench {
     fn event(&mut self, event: &Event<'_>) {
         if let Event::Stage(s) = event {
             self.stage = Some(*s);

@@ -7,7 +7,7 @@
 use crate::bench::{Bench, Files, FIRMWARE, NEW_BUILD};
 use sqnsim::{Config, TransferKind};
 use sqnsupgrade::error::{Error, FileProblem};
-use sqnsupgrade::hal::{Confirm, Event, Hal, ImageSource};
+use sqnsupgrade::hal::{Cancel, Clock, Confirm, Event, Events, ImageSource, Link};
 use sqnsupgrade::image::MemImage;
 use sqnsupgrade::report::UserOptions;
 use sqnsupgrade::state::State;
@@ -211,34 +211,47 @@ impl Dying<'_> {
     }
 }
 
-impl Hal for Dying<'_> {
+impl Link for Dying<'_> {
     fn write_all(&mut self, data: &[u8]) -> Result<(), Error> {
         if self.dead() {
             return Err(Error::LinkGone);
         }
         self.bench.write_all(data)
     }
+
     fn read(&mut self, buf: &mut [u8], timeout_ms: u32) -> Result<usize, Error> {
         if self.dead() {
             return Err(Error::LinkGone);
         }
         self.bench.read(buf, timeout_ms)
     }
+
     fn set_baud(&mut self, baud: u32) -> Result<(), Error> {
         self.bench.set_baud(baud)
     }
+
     fn discard_input(&mut self) -> Result<(), Error> {
         self.bench.discard_input()
     }
+}
+
+impl Clock for Dying<'_> {
     fn now_ms(&mut self) -> u32 {
         self.bench.now_ms()
     }
+
     fn sleep_ms(&mut self, ms: u32) {
         self.bench.sleep_ms(ms)
     }
+}
+
+impl Cancel for Dying<'_> {
     fn cancelled(&mut self) -> bool {
         false
     }
+}
+
+impl Events for Dying<'_> {
     fn event(&mut self, event: &Event<'_>) {
         self.bench.event(event)
     }
