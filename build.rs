@@ -268,6 +268,7 @@ mod micropython {
             println!("cargo:rerun-if-env-changed={var}");
         }
         println!("cargo:rerun-if-changed=mpy_glue/sqn_glue.h");
+        println!("cargo:rerun-if-changed=mpy_glue/sqn_schema.h");
         let root = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());
         let out = PathBuf::from(env::var("OUT_DIR").unwrap());
         let wrapper = out.join("sqn_wrapper.h");

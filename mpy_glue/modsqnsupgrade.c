@@ -11,9 +11,9 @@
 //                 more tries; the update itself is a "run")
 //       link      an object with the stream protocol (machine.UART, a file on a pty)
 //       options   a dict of the options by name. The names, their kinds and where each
-//                 value goes are the Rust side's (src/report/call.rs, through
-//                 sqn_rs_option); this file holds none of them. A name the engine does not
-//                 know raises TypeError; None is "not given". The kinds:
+//                 value goes are defined in Rust (src/report/call.rs) and generated into
+//                 sqn_schema.h (SQN_OPTIONS); this file holds none of them. A name the
+//                 engine does not know raises TypeError; None is "not given". The kinds:
 //                 int, bool, str; a list of str (the names ensure() chooses among, 1 to
 //                 8); an image: (stream, size, name, is_path), or (None, -code, name,
 //                 is_path) for one that could not be opened (an errno, or an SQN_OPEN_*
@@ -30,8 +30,9 @@
 //     as long as the callables given allocate nothing.
 //     An exception raised inside (by the link, an image stream, a callback, Ctrl-C) is
 //     raised again from here once the engine has returned.
-//   _sqnsupgrade.result() -> the last call's record: a dict with the engine's keys and
-//       values (src/report/record.rs, through sqn_rs_result), or None before the first.
+//   _sqnsupgrade.result() -> the last call's record: a dict with the engine's keys
+//       (SQN_KEYS, generated from src/report/record.rs) and values (sqn_rs_result), or
+//       None before the first.
 //   _sqnsupgrade.OPEN_HTTP_STATUS, OPEN_NO_LENGTH, OPEN_REDIRECTS, OPEN_NO_TLS,
 //       OPEN_NOT_A_STREAM, OPEN_NO_SERVER, OPEN_BAD_SHA256: the codes of images that could
 //       not be opened (OPEN_BAD_SHA256: not opened, its sha256= is not 64 hex digits).
@@ -328,7 +329,7 @@ int32_t sqn_glue_interrupted(sqn_ctx_t *ctx) {
 }
 
 int32_t sqn_glue_callback(sqn_ctx_t *ctx, uint32_t slot, uint32_t n, uint32_t a, uint32_t b) {
-    if (slot >= SQN_CALLBACKS_MAX || ctx->callback[slot][0] == NULL || ctx->exc != NULL) {
+    if (slot >= SQN_CALLBACKS || ctx->callback[slot][0] == NULL || ctx->exc != NULL) {
         return 0;
     }
     nlr_buf_t nlr;
@@ -502,47 +503,85 @@ static sqn_text_t sqn_text_of(mp_obj_t o) {
     return t;
 }
 
-// One option: its name says (on the Rust side) what it is and where its value goes. The
-// slots are within the request's arrays: the Rust side checks that at build time.
-static void sqn_option(sqn_ctx_t *ctx, sqn_request_t *req, mp_obj_t key, mp_obj_t value) {
+// The options, the commands and the record's keys, from their one definition (Rust, via
+// the generated sqn_schema.h): the names as qstrs, so a name is found without comparing
+// strings (a name MicroPython never interned cannot be one of them).
+typedef struct sqn_option_entry {
+    uint16_t name;
+    uint8_t kind;      // enum sqn_kind
+    uint16_t place;    // offset in sqn_options_t, or callback slot
+} sqn_option_entry_t;
+#define SQN_OPTION_ENTRY(name, kind, place) { MP_QSTR_##name, kind, place },
+static const sqn_option_entry_t sqn_options[] = { SQN_OPTIONS(SQN_OPTION_ENTRY) };
+#define SQN_QSTR_ENTRY(name) MP_QSTR_##name,
+static const uint16_t sqn_commands[] = { SQN_COMMANDS(SQN_QSTR_ENTRY) };
+static const uint16_t sqn_keys[] = { SQN_KEYS(SQN_QSTR_ENTRY) };
+
+// The qstr of a str object: its own, or the interned one with the same text (0 when
+// there is none: then it names nothing here). Allocates nothing.
+static qstr sqn_qstr_of(mp_obj_t o) {
+    if (mp_obj_is_qstr(o)) {
+        return MP_OBJ_QSTR_VALUE(o);
+    }
     size_t len;
-    const char *name = mp_obj_str_get_data(key, &len);
-    sqn_option_t opt;
-    int32_t i = sqn_rs_option(name, len, &opt);
-    if (i < 0) {
-        mp_raise_msg_varg(&mp_type_TypeError, MP_ERROR_TEXT("unknown option '%.*s'"), (int)len, name);
+    const char *s = mp_obj_str_get_data(o, &len);
+    return qstr_find_strn(s, len);
+}
+
+// Index of q in table (n entries), or -1.
+static int sqn_find(const uint16_t *table, size_t n, qstr q) {
+    for (size_t i = 0; i < n; i++) {
+        if (table[i] == q) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+// One option: the table says what it is and where its value goes.
+static void sqn_option(sqn_ctx_t *ctx, sqn_request_t *req, mp_obj_t key, mp_obj_t value) {
+    qstr q = sqn_qstr_of(key);
+    size_t i = 0;
+    while (i < SQN_OPTION_COUNT && sqn_options[i].name != q) {
+        i++;
+    }
+    if (i == SQN_OPTION_COUNT) {
+        mp_raise_TypeError(MP_ERROR_TEXT("unknown option"));
     }
     if (value == mp_const_none) {
         return; // not given
     }
-    switch (opt.kind) {
+    const sqn_option_entry_t *opt = &sqn_options[i];
+    char *field = (char *)&req->options + opt->place;
+    switch (opt->kind) {
         case SQN_KIND_INT:
-            req->num[opt.slot] = (int32_t)mp_obj_get_int(value);
+            *(int32_t *)field = (int32_t)mp_obj_get_int(value);
             break;
         case SQN_KIND_BOOL:
-            req->num[opt.slot] = mp_obj_is_true(value);
+            *(int32_t *)field = mp_obj_is_true(value);
             break;
         case SQN_KIND_TEXT:
-            req->text[opt.slot] = sqn_text_of(value);
+            *(sqn_text_t *)field = sqn_text_of(value);
             break;
         case SQN_KIND_NAMES: {
+            sqn_names_t *names = (sqn_names_t *)field;
             size_t n;
-            mp_obj_t *names;
-            mp_obj_get_array(value, &n, &names);
+            mp_obj_t *items;
+            mp_obj_get_array(value, &n, &items);
             if (n == 0 || n > SQN_NAMES_MAX) {
                 mp_raise_ValueError(MP_ERROR_TEXT("names: 1 to 8 image names"));
             }
             for (size_t k = 0; k < n; k++) {
-                req->names[k] = sqn_text_of(names[k]);
+                names->name[k] = sqn_text_of(items[k]);
             }
-            req->names_n = (uint32_t)n;
+            names->n = (uint32_t)n;
             break;
         }
         case SQN_KIND_IMAGE:
-            sqn_image(value, &req->image[opt.slot]);
+            sqn_image(value, (sqn_image_t *)field);
             break;
         case SQN_KIND_CALLBACK:
-            sqn_callback(value, ctx->callback[opt.slot]);
+            sqn_callback(value, ctx->callback[opt->place]);
             break;
         default: // SQN_KIND_BAUD
             sqn_baud(ctx, MP_OBJ_FROM_PTR(ctx->link), value);
@@ -559,10 +598,11 @@ static mp_obj_t sqn_call(mp_obj_t command, mp_obj_t link, mp_obj_t options) {
     if (!sqn_running) {
         sqn_texts_used = 0;
     }
-    req.command = sqn_text_of(command);
-    if (!sqn_rs_command(req.command.text, req.command.len)) {
+    int c = sqn_find(sqn_commands, MP_ARRAY_SIZE(sqn_commands), sqn_qstr_of(command));
+    if (c < 0) {
         mp_raise_ValueError(MP_ERROR_TEXT("unknown command"));
     }
+    req.command = (uint32_t)c;
     mp_get_stream_raise(link, MP_STREAM_OP_READ | MP_STREAM_OP_WRITE);
     ctx.link = MP_OBJ_TO_PTR(link);
     if (!mp_obj_is_type(options, &mp_type_dict)) {
@@ -588,15 +628,16 @@ static mp_obj_t sqn_call(mp_obj_t command, mp_obj_t link, mp_obj_t options) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_3(sqn_call_obj, sqn_call);
 
-// The last call's record as a dict, key by key as the Rust side gives them; None before
-// the first call. The seconds are a float where the port has floats.
+// The last call's record as a dict: key i of SQN_KEYS with field i as the Rust side
+// gives it; None before the first call. The seconds are a float where the port has
+// floats.
 static mp_obj_t sqn_result(void) {
     sqn_field_t f;
     if (!sqn_rs_result(0, &f)) {
         return mp_const_none;
     }
-    mp_obj_t d = mp_obj_new_dict(20);
-    for (uint32_t i = 0; sqn_rs_result(i, &f); i++) {
+    mp_obj_t d = mp_obj_new_dict(MP_ARRAY_SIZE(sqn_keys));
+    for (uint32_t i = 0; i < MP_ARRAY_SIZE(sqn_keys) && sqn_rs_result(i, &f); i++) {
         mp_obj_t v;
         switch (f.kind) {
             case SQN_VALUE_BOOL:
@@ -619,7 +660,7 @@ static mp_obj_t sqn_result(void) {
                 v = mp_const_none;
                 break;
         }
-        mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(qstr_from_strn(f.key, f.key_len)), v);
+        mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(sqn_keys[i]), v);
     }
     return d;
 }

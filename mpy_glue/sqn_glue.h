@@ -19,20 +19,20 @@ enum sqn_status {
     SQN_CANCELLED = 130,     // stopped (Ctrl-C or an exception kept in ctx->exc)
 };
 
-// How the glue reads an option's value, and where it keeps it (the Rust side names the
-// options and says each one's kind and slot: sqn_rs_option; src/report/call.rs).
+// How the glue reads an option's value, and where it keeps it (the options, their kinds
+// and places: SQN_OPTIONS in sqn_schema.h, generated from src/report/call.rs).
 enum sqn_kind {
-    SQN_KIND_INT = 0,      // mp_obj_get_int -> req.num[slot]
-    SQN_KIND_BOOL = 1,     // truth -> req.num[slot] (0 or 1)
-    SQN_KIND_TEXT = 2,     // str -> req.text[slot]; None: not given
-    SQN_KIND_NAMES = 3,    // a list or tuple of str -> req.names
-    SQN_KIND_IMAGE = 4,    // (object, size, name, is_path) or None -> req.image[slot]
-    SQN_KIND_CALLBACK = 5, // a callable, or (object, 'method'), or None -> ctx.callback[slot]
+    SQN_KIND_INT = 0,      // mp_obj_get_int -> an int32_t field of req.options
+    SQN_KIND_BOOL = 1,     // truth -> an int32_t field (0 or 1)
+    SQN_KIND_TEXT = 2,     // str -> an sqn_text_t field
+    SQN_KIND_NAMES = 3,    // a list or tuple of 1 to SQN_NAMES_MAX str -> an sqn_names_t field
+    SQN_KIND_IMAGE = 4,    // (object, size, name, is_path) -> an sqn_image_t field
+    SQN_KIND_CALLBACK = 5, // a callable, or (object, 'method') -> ctx.callback[slot]
     SQN_KIND_BAUD = 6,     // a callable(baudrate), or a tuple of (name, value) pairs for
-                           // link.init(baudrate=..., ...), or None -> ctx
+                           // link.init(baudrate=..., ...) -> ctx
 };
 
-// The kinds of a result field's value (sqn_rs_result).
+// The kinds of a result field's value (sqn_rs_result; the keys are SQN_KEYS).
 enum sqn_value {
     SQN_VALUE_NONE = 0,
     SQN_VALUE_BOOL = 1,    // num 0 or 1
@@ -40,14 +40,6 @@ enum sqn_value {
     SQN_VALUE_TEXT = 3,    // text, len
     SQN_VALUE_MILLIS = 4,  // num milliseconds, shown as seconds
 };
-
-// The room the request has for each kind of option (the Rust side checks at build time
-// that its options fit).
-#define SQN_OPTIONS_MAX 32   // options in all (req.given has a bit for each)
-#define SQN_NUMS_MAX 16      // Int and Bool options
-#define SQN_TEXTS_MAX 2      // Text options
-#define SQN_IMAGES_MAX 3     // Image options
-#define SQN_CALLBACKS_MAX 2  // Callback options
 
 // How an image object is read (sqn_image_t.access).
 enum sqn_access {
@@ -72,21 +64,6 @@ enum sqn_access {
 // Most extra keyword pairs for link.init(baudrate=..., ...).
 #define SQN_INIT_KW_MAX 4
 
-// One call's context. Lives on the C stack of the module function, so the garbage
-// collector sees the objects it holds while Rust runs.
-typedef struct sqn_ctx {
-    void *link;        // mp_obj_t: the serial stream (machine.UART, a file on a pty, ...)
-    void *baud;        // mp_obj_t: callable(baudrate), or NULL
-    void *init[2];     // mp_obj_t: link.init loaded as a method (function, self), or NULLs
-    void *init_kw[2 * SQN_INIT_KW_MAX]; // mp_obj_t: extra (name, value) pairs for init
-    uint32_t init_kw_n; // number of pairs in init_kw
-    void *callback[SQN_CALLBACKS_MAX][2]; // mp_obj_t: a method loaded beforehand
-                       // (function, self), or (callable, NULL), or NULLs: not given
-    void *exc;         // mp_obj_t: the first exception caught by a wrapper, or NULL
-    int32_t err;       // the stream's error code (errno) behind the last SQN_GLUE_ERRNO
-    uint8_t exc_is_interrupt; // 1 when exc is a KeyboardInterrupt (Ctrl-C)
-} sqn_ctx_t;
-
 // A text the user gave (not NUL-terminated).
 typedef struct sqn_text {
     const char *text;
@@ -106,28 +83,40 @@ typedef struct sqn_image {
     void *confirm[2];  // its _sqn_confirm(ahead) method, loaded, or NULLs: the digest check
 } sqn_image_t;
 
-// The request, filled by the glue from Python's arguments: the options by the slots the
-// Rust side gave for their names.
+// The names ensure() chooses among.
+typedef struct sqn_names {
+    uint32_t n;
+    sqn_text_t name[SQN_NAMES_MAX];
+} sqn_names_t;
+
+// The options' struct, their table, the commands and the record's keys, generated.
+#include "sqn_schema.h"
+
+// One call's context. Lives on the C stack of the module function, so the garbage
+// collector sees the objects it holds while Rust runs.
+typedef struct sqn_ctx {
+    void *link;        // mp_obj_t: the serial stream (machine.UART, a file on a pty, ...)
+    void *baud;        // mp_obj_t: callable(baudrate), or NULL
+    void *init[2];     // mp_obj_t: link.init loaded as a method (function, self), or NULLs
+    void *init_kw[2 * SQN_INIT_KW_MAX]; // mp_obj_t: extra (name, value) pairs for init
+    uint32_t init_kw_n; // number of pairs in init_kw
+    void *callback[SQN_CALLBACKS][2]; // mp_obj_t: a method loaded beforehand
+                       // (function, self), or (callable, NULL), or NULLs: not given
+    void *exc;         // mp_obj_t: the first exception caught by a wrapper, or NULL
+    int32_t err;       // the stream's error code (errno) behind the last SQN_GLUE_ERRNO
+    uint8_t exc_is_interrupt; // 1 when exc is a KeyboardInterrupt (Ctrl-C)
+} sqn_ctx_t;
+
+// The request, filled by the glue from Python's arguments.
 typedef struct sqn_request {
-    sqn_text_t command;           // "run", "info", "state", "load", "uart" or "ensure"
-    uint32_t given;               // bit i: the option sqn_rs_option numbered i was given
-    int32_t num[SQN_NUMS_MAX];    // SQN_KIND_INT and SQN_KIND_BOOL options
-    sqn_text_t text[SQN_TEXTS_MAX]; // SQN_KIND_TEXT options
-    sqn_image_t image[SQN_IMAGES_MAX]; // SQN_KIND_IMAGE options
-    uint32_t names_n;             // SQN_KIND_NAMES: how many
-    sqn_text_t names[SQN_NAMES_MAX];
+    uint32_t command;             // its number in SQN_COMMANDS
+    uint32_t given;               // bit n: option n (enum sqn_option) was given
+    sqn_options_t options;        // their values
 } sqn_request_t;
 
-// What an option is (sqn_rs_option).
-typedef struct sqn_option {
-    uint32_t kind;     // enum sqn_kind
-    uint32_t slot;     // where its value goes among those of its kind
-} sqn_option_t;
-
-// One field of the last call's result record (sqn_rs_result): valid until the next call.
+// One field of the last call's record (sqn_rs_result), in the order of SQN_KEYS: valid
+// until the next call.
 typedef struct sqn_field {
-    const char *key;   // its name (not NUL-terminated)
-    size_t key_len;
     uint32_t kind;     // enum sqn_value
     int32_t num;
     const char *text;
@@ -170,14 +159,9 @@ int32_t sqn_glue_print(sqn_ctx_t *ctx, const char *text, size_t len);
 // A Rust panic (none is reachable by design): prints the message and resets the board.
 void sqn_glue_panic(const char *text, size_t len);
 
-// ---- the Rust side (src/mpy/mod.rs): the schema and the entry point ----
-// The option named name[0..len]: its number (its bit in req.given), with its kind and
-// slot in *option; -1 when there is no such option.
-int32_t sqn_rs_option(const char *name, size_t len, sqn_option_t *option);
-// 1 when name[0..len] is a command the module runs, else 0.
-int32_t sqn_rs_command(const char *name, size_t len);
-// Field i of the last call's result record into *field: 1, or 0 past the last field
-// (or before the first call).
+// ---- the Rust side (src/mpy/mod.rs) ----
+// Field i of the last call's record (key i of SQN_KEYS) into *field: 1, or 0 past the
+// last field (or before the first call).
 int32_t sqn_rs_result(uint32_t i, sqn_field_t *field);
 // Runs the request; returns its status (enum sqn_status). Never raises.
 int32_t sqn_rs_call(sqn_ctx_t *ctx, const sqn_request_t *req);

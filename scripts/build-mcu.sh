@@ -66,6 +66,12 @@ else
     VARIANT=(SQN_TARGET_DIR="$REPO/build/cross/target" SQN_BINDGEN_FLAGS_OUT="$OUT/bindgen-flags")
 fi
 
+# The frozen shim's C is made again every time: MicroPython's manifest tool keeps an
+# existing frozen_content.c whose .mpy files did not change, even when the firmware's own
+# qstrs did (the glue's option and key names, from mpy_glue/sqn_schema.h), and the stale
+# file then declares those qstrs a second time.
+rm -f "$BUILD_DIR/frozen_content.c"
+
 # shellcheck source=scripts/mcu-port.sh
 . "$SCRIPT_DIR/mcu-port.sh"
 log "make -C $MICROPY_DIR/ports/qemu BUILD=$BUILD_DIR ${VARIANT[*]} $*"

@@ -611,7 +611,7 @@ fn py_state(py: Python<'_>, port: Option<PathBuf>, debug: Flag) -> PyResult<Opti
 /// ('FFF', 'ON_THE_FLY' or None), build_before, build_after (or None), firmware (the LR
 /// line, or ''), imei (or ''), bytes, seconds, the failure lines error, hint, modem,
 /// next ('' on success), and choice (the image `ensure` chose, or None). The keys and
-/// values are the engine's (`sqnsupgrade::report::KEYS`), as `--json`'s and the board's.
+/// values are the engine's (`sqnsupgrade::report::keys`), as `--json`'s and the board's.
 #[pyfunction]
 #[pyo3(name = "last_result", text_signature = "()")]
 fn py_last_result(py: Python<'_>) -> PyResult<Option<Bound<'_, PyDict>>> {

@@ -4,7 +4,7 @@
 
 use serde_json::Value as Json;
 use sqnsupgrade::msg::Msg;
-use sqnsupgrade::report::{self, Record, Request, Value, KEYS};
+use sqnsupgrade::report::{self, keys, Record, Request, Value};
 use sqnsupgrade::updater::{Failure, Method, Plan};
 
 /// The four failure lines of a call, written once.
@@ -44,9 +44,9 @@ impl Lines {
 /// The record's keys and values, in the engine's order (`lines`: after a failure).
 pub fn values<'a>(record: &'a Record, lines: Option<&'a Lines>) -> Vec<(&'static str, Value<'a>)> {
     let l = lines.map(Lines::borrowed).unwrap_or_default();
-    KEYS.iter()
+    keys()
         .enumerate()
-        .filter_map(|(i, &key)| Some((key, record.value(i, &l)?)))
+        .filter_map(|(i, key)| Some((key, record.value(i, &l)?)))
         .collect()
 }
 
@@ -114,7 +114,7 @@ mod tests {
         let mut r = Record::from_state(Command::State, Some(State::Upgrade));
         r.millis = 1234;
         let text = to_json(&fields(&r, None));
-        let keys: Vec<&str> = KEYS.to_vec();
+        let keys: Vec<&str> = keys().collect();
         let parsed: serde_json::Map<String, Json> = serde_json::from_str(&text).unwrap();
         assert_eq!(parsed.len(), keys.len());
         let mut at = 0;

@@ -31,28 +31,26 @@ pub mod sys {
 use crate::console::{Console, TextOut};
 use crate::error::{Error, FileProblem, FileRole, OptionProblem};
 use crate::hal::{Cancel, Clock, Confirm, Event, Events, ImageSource, Link};
-use crate::report::call::{self, Kind, Opt, OPTIONS};
-use crate::report::{self, Command, Frontend, Record, Request, UserOptions, Value, KEYS};
+use crate::report::call::{self, Opt, OPTIONS};
+use crate::report::{self, Command, Frontend, Record, Request, UserOptions, Value};
 use crate::text::{Sink, Text};
 use crate::updater::{Failure, Updater, Workspace};
 use core::cell::UnsafeCell;
+use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, Ordering};
-use sys::{sqn_ctx_t, sqn_field_t, sqn_image_t, sqn_option_t, sqn_request_t, sqn_text_t};
+use sys::{sqn_ctx_t, sqn_field_t, sqn_image_t, sqn_request_t, sqn_text_t};
 
-// The request has room for every option of the schema (src/report/call.rs).
+// The generated header (mpy_glue/sqn_schema.h) is the schema's: a test renders it from
+// src/report/call.rs and fails while they differ; these check the build used a current one.
 const _: () = {
-    assert!(OPTIONS.len() <= sys::SQN_OPTIONS_MAX as usize);
-    assert!(call::count(Kind::Int) <= sys::SQN_NUMS_MAX as usize);
-    assert!(call::count(Kind::Text) <= sys::SQN_TEXTS_MAX as usize);
-    assert!(call::count(Kind::Image) <= sys::SQN_IMAGES_MAX as usize);
-    assert!(call::count(Kind::Callback) <= sys::SQN_CALLBACKS_MAX as usize);
+    assert!(OPTIONS.len() == sys::sqn_option_SQN_OPTION_COUNT as usize);
+    assert!(call::CALLBACKS == sys::SQN_CALLBACKS as usize);
+    assert!(Opt::Alive as u32 == sys::sqn_option_SQN_OPT_ALIVE);
+    assert!(PROGRESS == sys::sqn_callback_SQN_CALLBACK_PROGRESS);
+    assert!(ALIVE == sys::sqn_callback_SQN_CALLBACK_ALIVE);
 };
 
-/// The slots of the images and callbacks: constants, so that indexing them has no
-/// panic path (an index out of the array's bounds does not compile).
-const FIRMWARE: usize = Opt::Firmware.slot();
-const UPDATER: usize = Opt::Updater.slot();
-const BOOTROM: usize = Opt::Bootrom.slot();
+/// The callbacks' slots in the context.
 const PROGRESS: u32 = Opt::Progress.slot() as u32;
 const ALIVE: u32 = Opt::Alive.slot() as u32;
 
@@ -350,13 +348,17 @@ fn text(t: &sqn_text_t) -> &[u8] {
     bytes(t.text, t.len)
 }
 
+/// The module's static memory: MicroPython calls in from one thread at a time, and each
+/// static below says when it is touched, so that no two references to one are alive.
+/// All of it is zero-initialised (.bss): no flash for initial values.
+struct Static<T>(UnsafeCell<T>);
+
+// SAFETY: one thread; see each static for who touches it when.
+unsafe impl<T> Sync for Static<T> {}
+
 /// The engine's workspace, static so that nothing is allocated and the stack stays small.
-struct StaticWorkspace(UnsafeCell<Workspace>);
-
-// SAFETY: access is serialised by BUSY below (MicroPython calls in from one thread at a time).
-unsafe impl Sync for StaticWorkspace {}
-
-static WORKSPACE: StaticWorkspace = StaticWorkspace(UnsafeCell::new(Workspace::new()));
+/// Used only by the call that holds BUSY.
+static WORKSPACE: Static<Workspace> = Static(UnsafeCell::new(Workspace::new()));
 static BUSY: AtomicBool = AtomicBool::new(false);
 
 /// True when the shim gave option `o`.
@@ -365,36 +367,34 @@ fn given(req: &sqn_request_t, o: Opt) -> bool {
 }
 
 /// A number option's value, when given.
-fn num(req: &sqn_request_t, o: Opt) -> Option<u32> {
-    if !given(req, o) {
-        return None;
-    }
-    req.num.get(o.slot()).map(|&n| n as u32)
+fn num(req: &sqn_request_t, o: Opt, value: i32) -> Option<u32> {
+    given(req, o).then_some(value as u32)
 }
 
 /// A truth option's value (false when not given).
-fn flag(req: &sqn_request_t, o: Opt) -> bool {
-    num(req, o).is_some_and(|n| n != 0)
+fn flag(req: &sqn_request_t, o: Opt, value: i32) -> bool {
+    given(req, o) && value != 0
 }
 
 /// The options as the user gave them (the engine checks them).
 fn user_options(req: &sqn_request_t) -> UserOptions {
+    let o = &req.options;
     let default = UserOptions::default();
     UserOptions {
-        fff: flag(req, Opt::Fff),
-        on_the_fly: flag(req, Opt::OnTheFly),
-        block_size: match num(req, Opt::BlockSize) {
+        fff: flag(req, Opt::Fff, o.fff),
+        on_the_fly: flag(req, Opt::OnTheFly, o.on_the_fly),
+        block_size: match num(req, Opt::BlockSize, o.block_size) {
             Some(0) => None,
             Some(n) => Some(n),
             None => default.block_size,
         },
-        reply_timeout_s: match num(req, Opt::ReplyTimeout) {
+        reply_timeout_s: match num(req, Opt::ReplyTimeout, o.reply_timeout) {
             None | Some(0) => default.reply_timeout_s,
             Some(n) => n,
         },
-        resume: flag(req, Opt::Resume),
-        verbose: flag(req, Opt::Verbose),
-        allow_truncated: flag(req, Opt::AllowTruncated),
+        resume: flag(req, Opt::Resume, o.resume),
+        verbose: flag(req, Opt::Verbose, o.verbose),
+        allow_truncated: flag(req, Opt::AllowTruncated, o.allow_truncated),
     }
 }
 
@@ -404,133 +404,71 @@ fn request<'a>(req: &'a sqn_request_t, command: Command) -> Request<'a> {
         let n = spec_name(spec);
         (!n.is_empty() || spec.is_path != 0).then_some(n)
     };
-    let port = given(req, Opt::Port)
-        .then(|| req.text.get(Opt::Port.slot()).map(text))
-        .flatten();
-    let firmware = &req.image[FIRMWARE];
+    let o = &req.options;
+    let firmware = &o.firmware;
     Request {
-        port,
+        port: given(req, Opt::Port).then(|| text(&o.port)),
         firmware: named(firmware),
         firmware_stream: firmware.is_path == 0 && !firmware.stream.is_null(),
         firmware_size: firmware.size,
-        updater: named(&req.image[UPDATER]),
-        bootrom: named(&req.image[BOOTROM]),
+        updater: named(&o.updater),
+        bootrom: named(&o.bootrom),
         options: user_options(req),
         ..Request::new(command, Frontend::MicroPython)
     }
 }
 
-/// The record of the last call and its failure lines: what `_sqnsupgrade.result()` reads,
-/// field by field ([`sqn_rs_result`]).
-struct Last {
-    record: Record,
-    error: Text<320>,
-    hint: Text<320>,
-    modem: Text<48>,
-    next: Text<320>,
-}
-
-/// [`Last`], static. Written only when a call ends (or is refused as busy), read only
-/// between calls or from a callback; no reference to it is held while the engine runs, so
-/// a call refused from a callback writes it without touching the running call.
-struct StaticLast(UnsafeCell<Last>);
-
-// SAFETY: MicroPython calls in from one thread at a time; see StaticLast.
-unsafe impl Sync for StaticLast {}
-
-static LAST: StaticLast = StaticLast(UnsafeCell::new(Last {
-    record: Record::new(),
-    error: Text::new(),
-    hint: Text::new(),
-    modem: Text::new(),
-    next: Text::new(),
-}));
+/// The last call's record (set once [`ANY_CALL`] is), and its failure lines (`error`,
+/// `hint`, `modem`, `next`): what `_sqnsupgrade.result()` reads, field by field
+/// ([`sqn_rs_result`]). Written only when a call ends (or is refused as busy), read only
+/// between calls or from a callback: no reference to them is held while the engine runs,
+/// so a call refused from a callback writes them without touching the running call.
+static RECORD: Static<MaybeUninit<Record>> = Static(UnsafeCell::new(MaybeUninit::zeroed()));
+static LINES: Static<[Text<256>; 4]> = Static(UnsafeCell::new([const { Text::new() }; 4]));
 
 /// Whether any call ended yet (`result()` is None before the first).
 static ANY_CALL: AtomicBool = AtomicBool::new(false);
 
-/// The last record, to be written: a fresh one for `command`, nothing known yet.
+/// Keeps `record` as the last call's; returns its failure lines, emptied, to be written.
 ///
 /// # Safety
-/// No other reference to [`LAST`] may be alive (see [`StaticLast`]).
+/// No other reference to [`RECORD`] or [`LINES`] may be alive (see [`RECORD`]).
 #[inline(never)]
-unsafe fn last_for(command: Option<Command>) -> &'static mut Last {
+unsafe fn keep(record: Record) -> &'static mut [Text<256>; 4] {
     // SAFETY: per the contract.
-    let last = unsafe { &mut *LAST.0.get() };
-    last.record = Record::new();
-    last.record.command = command;
-    for t in [&mut last.error, &mut last.hint, &mut last.next] {
-        t.clear();
-    }
-    last.modem.clear();
+    unsafe { (*RECORD.0.get()).write(record) };
     ANY_CALL.store(true, Ordering::Relaxed);
-    last
-}
-
-/// The option named `name[..len]`: its number, with its kind and slot in `option`; -1
-/// when there is none. The glue reads each option the shim passes by what this says.
-///
-/// # Safety
-/// `name` must point to `len` readable bytes and `option` to a writable `sqn_option_t`.
-#[no_mangle]
-pub unsafe extern "C" fn sqn_rs_option(
-    name: *const cty::c_char,
-    len: usize,
-    option: *mut sqn_option_t,
-) -> i32 {
-    let Some(o) = call::find(bytes(name, len)) else {
-        return -1;
-    };
-    let kind = match o.kind() {
-        Kind::Int => sys::sqn_kind_SQN_KIND_INT,
-        Kind::Bool => sys::sqn_kind_SQN_KIND_BOOL,
-        Kind::Text => sys::sqn_kind_SQN_KIND_TEXT,
-        Kind::Names => sys::sqn_kind_SQN_KIND_NAMES,
-        Kind::Image => sys::sqn_kind_SQN_KIND_IMAGE,
-        Kind::Callback => sys::sqn_kind_SQN_KIND_CALLBACK,
-        Kind::Baud => sys::sqn_kind_SQN_KIND_BAUD,
-    };
     // SAFETY: per the contract.
-    unsafe {
-        *option = sqn_option_t {
-            kind,
-            slot: o.slot() as u32,
-        }
-    };
-    o as i32
+    let lines = unsafe { &mut *LINES.0.get() };
+    for line in lines.iter_mut() {
+        line.clear();
+    }
+    lines
 }
 
-/// 1 when `name[..len]` is a command the module runs.
-///
-/// # Safety
-/// `name` must point to `len` readable bytes.
-#[no_mangle]
-pub unsafe extern "C" fn sqn_rs_command(name: *const cty::c_char, len: usize) -> i32 {
-    i32::from(call::command(bytes(name, len)).is_some())
-}
-
-/// Field `i` of the last call's record ([`KEYS`], [`Record::value`]) into `field`: 1, or
-/// 0 past the last field or before the first call. The texts stay valid until the next
-/// call.
+/// Field `i` of the last call's record ([`Record::value`]; its key is the glue's, from
+/// the generated `SQN_KEYS`) into `field`: 1, or 0 past the last field or before the
+/// first call. The texts stay valid until the next call.
 ///
 /// # Safety
 /// `field` must point to a writable `sqn_field_t`; no call may be running but the one
-/// whose callback asks (see [`StaticLast`]).
+/// whose callback asks (see [`RECORD`]).
 #[no_mangle]
 pub unsafe extern "C" fn sqn_rs_result(i: u32, field: *mut sqn_field_t) -> i32 {
     if !ANY_CALL.load(Ordering::Relaxed) {
         return 0;
     }
-    // SAFETY: only read here, and nothing writes it meanwhile (per the contract).
-    let last = unsafe { &*LAST.0.get() };
+    // SAFETY: only read here, nothing writes them meanwhile (per the contract), and the
+    // record was written (ANY_CALL).
+    let (record, [error, hint, modem, next]) =
+        unsafe { ((*RECORD.0.get()).assume_init_ref(), &*LINES.0.get()) };
     let lines = report::Lines {
-        error: last.error.as_bytes(),
-        hint: last.hint.as_bytes(),
-        modem: last.modem.as_bytes(),
-        next: last.next.as_bytes(),
+        error: error.as_bytes(),
+        hint: hint.as_bytes(),
+        modem: modem.as_bytes(),
+        next: next.as_bytes(),
     };
-    let (Some(key), Some(value)) = (KEYS.get(i as usize), last.record.value(i as usize, &lines))
-    else {
+    let Some(value) = record.value(i as usize, &lines) else {
         return 0;
     };
     let (kind, num, t): (u32, i32, &[u8]) = match value {
@@ -540,11 +478,9 @@ pub unsafe extern "C" fn sqn_rs_result(i: u32, field: *mut sqn_field_t) -> i32 {
         Value::Text(t) => (sys::sqn_value_SQN_VALUE_TEXT, 0, t),
         Value::Millis(ms) => (sys::sqn_value_SQN_VALUE_MILLIS, ms as i32, &[]),
     };
-    // SAFETY: per the contract; the texts are static or in LAST.
+    // SAFETY: per the contract; the texts are static, or in RECORD and LINES.
     unsafe {
         *field = sqn_field_t {
-            key: key.as_ptr().cast(),
-            key_len: key.len(),
             kind,
             num,
             text: t.as_ptr().cast(),
@@ -564,25 +500,32 @@ pub unsafe extern "C" fn sqn_rs_result(i: u32, field: *mut sqn_field_t) -> i32 {
 pub unsafe extern "C" fn sqn_rs_call(ctx: *mut sqn_ctx_t, req: *const sqn_request_t) -> i32 {
     // SAFETY: a valid pointer per the contract above.
     let req = unsafe { &*req };
-    // The glue refused any other name (sqn_rs_command).
-    let command = call::command(text(&req.command)).unwrap_or(Command::State);
+    // The glue refused any other name (SQN_COMMANDS).
+    let command = call::COMMANDS
+        .get(req.command as usize)
+        .copied()
+        .unwrap_or(Command::State);
     if BUSY.swap(true, Ordering::Acquire) {
         // A call from a callback of the running one: refused, and said in its own record
         // (the running call holds no reference to it).
-        // SAFETY: no reference to LAST is alive while the engine runs.
-        let last = unsafe { last_for(Some(command)) };
-        last.record.status = report::status::BUSY;
-        last.error.put("another sqnsupgrade call is running");
-        last.modem.put("not changed");
+        let record = Record {
+            status: report::status::BUSY,
+            command: Some(command),
+            ..Record::new()
+        };
+        // SAFETY: no reference to RECORD or LINES is alive while the engine runs.
+        let [error, _, modem, _] = unsafe { keep(record) };
+        error.put("another sqnsupgrade call is running");
+        modem.put("not changed");
         return i32::from(report::status::BUSY);
     }
     // SAFETY: BUSY guarantees this is the only reference to the workspace.
     let ws = unsafe { &mut *WORKSPACE.0.get() };
     let hal = MpHal {
         ctx,
-        baud: num(req, Opt::Baudrate).unwrap_or(0),
-        console: flag(req, Opt::Print)
-            .then(|| Console::new(MpPrint { ctx }, flag(req, Opt::Debug))),
+        baud: num(req, Opt::Baudrate, req.options.baudrate).unwrap_or(0),
+        console: flag(req, Opt::Print, req.options.print)
+            .then(|| Console::new(MpPrint { ctx }, flag(req, Opt::Debug, req.options.debug))),
     };
     let status = run_call(hal, ws, req, command, ctx);
     BUSY.store(false, Ordering::Release);
@@ -614,7 +557,8 @@ fn run_call(
 /// The image names `ensure()` chooses among.
 fn names(req: &sqn_request_t) -> heapless::Vec<&[u8], { sys::SQN_NAMES_MAX as usize }> {
     let mut out = heapless::Vec::new();
-    for name in req.names.iter().take(req.names_n as usize) {
+    let names = &req.options.names;
+    for name in names.name.iter().take(names.n as usize) {
         let _ = out.push(text(name));
     }
     out
@@ -626,25 +570,31 @@ fn finish(hal: &mut MpHal, request: &Request<'_>, result: Result<Record, Failure
     if let Some(c) = hal.console.as_mut() {
         c.close_line();
     }
-    // SAFETY: the engine has returned: no reference to LAST is alive.
-    let last = unsafe { last_for(Some(request.command)) };
-    match result {
-        Ok(record) => last.record = record,
-        Err(f) => {
-            last.record = Record::from_failure(request.command, &f);
-            report::write_error(&f, request, &mut last.error);
-            report::write_hint(&f, &mut last.hint);
-            report::write_modem(&f, &mut last.modem);
-            report::write_next(report::next_step(&f, request), request, &mut last.next);
-            if let Some(c) = hal.console.as_mut() {
-                c.line_parts(b"error: ", last.error.as_bytes());
-                c.line_parts(b"hint: ", last.hint.as_bytes());
-                c.line_parts(b"modem: ", last.modem.as_bytes());
-                c.line_parts(b"next: ", last.next.as_bytes());
+    let (record, failure) = match result {
+        Ok(record) => (record, None),
+        Err(f) => (Record::from_failure(request.command, &f), Some(f)),
+    };
+    let status = i32::from(record.status);
+    // SAFETY: the engine has returned: no reference to RECORD or LINES is alive.
+    let lines = unsafe { keep(record) };
+    if let Some(f) = failure {
+        let [error, hint, modem, next] = lines;
+        report::write_error(&f, request, error);
+        report::write_hint(&f, hint);
+        report::write_modem(&f, modem);
+        report::write_next(report::next_step(&f, request), request, next);
+        if let Some(c) = hal.console.as_mut() {
+            for (label, line) in [
+                (&b"error: "[..], error),
+                (b"hint: ", hint),
+                (b"modem: ", modem),
+                (b"next: ", next),
+            ] {
+                c.line_parts(label, line.as_bytes());
             }
         }
     }
-    i32::from(last.record.status)
+    status
 }
 
 #[inline(never)]
@@ -654,11 +604,8 @@ fn dispatch<'r>(
     ctx: *mut sqn_ctx_t,
     request: &mut Request<'r>,
 ) -> Result<Record, Failure> {
-    let [firmware, updater_elf, bootrom] = [
-        &req.image[FIRMWARE],
-        &req.image[UPDATER],
-        &req.image[BOOTROM],
-    ];
+    let o = &req.options;
+    let (firmware, updater_elf, bootrom) = (&o.firmware, &o.updater, &o.bootrom);
     Ok(match request.command {
         Command::Run => {
             let mut fw = MpImage::required(ctx, firmware, FileRole::Firmware)?;
@@ -679,13 +626,13 @@ fn dispatch<'r>(
         }
         Command::Uart => {
             let mut up = MpImage::arg(ctx, updater_elf, FileRole::Updater)?;
-            let state = updater.prepare_for_mirror(flag(req, Opt::FfhMode), up.as_mut())?;
+            let state =
+                updater.prepare_for_mirror(flag(req, Opt::FfhMode, o.ffh_mode), up.as_mut())?;
             Record::from_state(Command::Uart, Some(state))
         }
         Command::Ensure => {
             let names = names(req);
-            let [target, tries, max] =
-                [Opt::Target, Opt::Tries, Opt::MaxTries].map(|o| num(req, o).unwrap_or(0));
+            let [target, tries, max] = [o.target, o.tries, o.max_tries].map(|n| n as u32);
             let found = updater.ensure(&names, target, tries, max);
             let (state, versions, chosen) = found.map_err(|(f, chosen)| {
                 // No more tries: the next step is the update by hand, with that image.

@@ -8,7 +8,7 @@ use super::next::{given, Arg, NextStep, FULL_IMAGE};
 use super::quote::*;
 #[cfg(feature = "std")]
 use super::request::sha256_digest;
-use super::request::{Command, Frontend, Request, UserOptions};
+use super::request::{Command, Frontend, Request};
 use crate::stp::FIELD_BLOCK_SIZE;
 
 /// The SHA-256 to repeat in the command that continues: the user's, when that command
@@ -94,7 +94,8 @@ fn write_shell(step: NextStep<'_>, req: &Request<'_>, out: &mut dyn Sink) {
             Some(_) => {}
         }
     }
-    if o.reply_timeout_s != UserOptions::default().reply_timeout_s && o.reply_timeout_s != 0 {
+    if o.reply_timeout_s != super::UserOptions::default().reply_timeout_s && o.reply_timeout_s != 0
+    {
         out.put(" --reply-timeout ");
         out.put_u32(o.reply_timeout_s);
     }

@@ -28,7 +28,7 @@ pub mod request;
 pub use command::write_next;
 pub use lines::{write_error, write_failure, write_hint, write_modem, write_state};
 pub use next::{next_step, Arg, NextStep};
-pub use record::{Lines, Record, Value, KEYS};
+pub use record::{keys, Lines, Record, Value, KEYS};
 #[cfg(feature = "std")]
 pub use request::sha256_digest;
 pub use request::{failure_status, status, Command, Frontend, Request, UserOptions};

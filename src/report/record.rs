@@ -9,27 +9,18 @@ use crate::version::Versions;
 
 use super::request::{failure_status, status, Command};
 
-/// The keys of the result record, in order.
-pub const KEYS: [&str; 18] = [
-    "ok",
-    "status",
-    "command",
-    "state_before",
-    "state_after",
-    "modem_changed",
-    "method",
-    "build_before",
-    "build_after",
-    "firmware",
-    "imei",
-    "bytes",
-    "seconds",
-    "error",
-    "hint",
-    "modem",
-    "next",
-    "choice",
-];
+/// The keys of the result record, in order, each followed by a space (one string: on the
+/// board the glue has them as qstrs, from `mpy_glue/sqn_schema.h`, generated from here).
+/// [`keys`] reads it.
+pub const KEYS: &str = concat!(
+    "ok status command state_before state_after modem_changed method build_before ",
+    "build_after firmware imei bytes seconds error hint modem next choice ",
+);
+
+/// The keys, in order.
+pub fn keys() -> impl Iterator<Item = &'static str> {
+    KEYS.split_terminator(' ')
+}
 
 /// A value of the result record, borrowed from it: what each front end turns into its own
 /// (a Python object, JSON).
@@ -203,9 +194,9 @@ impl Record {
             3 => state(self.state_before),
             4 => state(self.state_after),
             5 => Value::Bool(self.modem_changed),
-            6 => match self.method_name() {
-                "" => Value::Null,
-                m => Value::Text(m.as_bytes()),
+            6 => match self.method {
+                None => Value::Null,
+                Some(_) => Value::Text(self.method_name().as_bytes()),
             },
             7 => num(self.build_before),
             8 => num(self.build_after),
@@ -220,5 +211,30 @@ impl Record {
             17 => num(self.choice),
             _ => return None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_a_value_and_every_value_a_key() {
+        let n = keys().count();
+        assert_eq!(n, 18);
+        let r = Record::new();
+        let lines = Lines::default();
+        for i in 0..n {
+            let k = keys().nth(i).unwrap();
+            assert!(
+                k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{k:?}"
+            );
+            assert!(r.value(i, &lines).is_some(), "{k} has no value");
+            assert_eq!(keys().filter(|&o| o == k).count(), 1, "{k} twice");
+        }
+        assert_eq!(r.value(n, &lines), None);
+        assert_eq!(keys().nth(12), Some("seconds"));
+        assert_eq!(r.value(12, &lines), Some(Value::Millis(0)));
     }
 }

@@ -53,9 +53,9 @@ def record_keys():
     import re
 
     text = (REPO / "src" / "report" / "record.rs").read_text()
-    m = re.search(r"pub const KEYS: \[&str; (\d+)\] = \[(.*?)\];", text, re.S)
-    keys = re.findall(r'"(\w+)"', m.group(2))
-    assert len(keys) == int(m.group(1)) and len(set(keys)) == len(keys), keys
+    block = re.search(r"pub const KEYS: &str = concat!\((.*?)\);", text, re.S).group(1)
+    keys = "".join(re.findall(r'"([a-z_ ]+)"', block)).split()
+    assert len(set(keys)) == len(keys), keys
     return keys
 
 

@@ -252,14 +252,17 @@ static void json_text(const char *text, size_t len) {
 
 // The engine's record, key by key as it gives them (sqn_rs_result), as one JSON object:
 // what the glue turns into the dict of last_result().
+#define SQN_KEY_TEXT(name) #name,
+static const char *const keys[] = { SQN_KEYS(SQN_KEY_TEXT) };
+
 static void print_record(void) {
     sqn_field_t f;
     board_puts("RECORD {");
-    for (uint32_t i = 0; sqn_rs_result(i, &f); i++) {
+    for (uint32_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && sqn_rs_result(i, &f); i++) {
         if (i > 0) {
             board_puts(", ");
         }
-        json_text(f.key, f.key_len);
+        json_text(keys[i], text_len(keys[i]));
         board_puts(": ");
         switch (f.kind) {
             case SQN_VALUE_BOOL:
@@ -290,24 +293,11 @@ static void print_record(void) {
 static sqn_ctx_t ctx;
 static sqn_request_t req;
 
-// An option by its name, as the glue reads the shim's: the engine says its number, kind
-// and slot.
-static sqn_option_t option(const char *name) {
-    sqn_option_t o;
-    int32_t i = sqn_rs_option(name, text_len(name), &o);
-    if (i < 0) {
-        usage("the engine has no such option");
-    }
-    req.given |= (uint32_t)1 << i;
-    return o;
-}
-
-static void set_num(const char *name, int32_t value) {
-    req.num[option(name).slot] = value;
-}
-
-static void set_image(const char *name, board_stream_t *file, const char *path) {
-    image(&req.image[option(name).slot], file, path);
+// An option, as the glue fills it from the shim's dict: its value in its field of
+// req.options (sqn_schema.h, generated from the engine's definition), its bit in given.
+static void set_image(sqn_image_t *img, uint32_t bit, board_stream_t *file, const char *path) {
+    image(img, file, path);
+    req.given |= 1u << bit;
 }
 
 // The call, in its own frame: its locals (the context and the request, as the glue's
@@ -336,30 +326,39 @@ void board_main(void) {
     static board_stream_t firmware, updater, bootrom;
     ctx.link = &board_modem;
     ctx.baud = &board_modem; // the rate is changed (glue.c: the UART's divisor)
-    ctx.callback[option("progress").slot][0] = &board_progress_events; // counted (glue.c)
-    set_num("print", 1);
-    set_num("block_size", 2016); // run()'s default (python_shim/sqnsupgrade.py)
-    set_num("baudrate", 921600);
+    ctx.callback[SQN_CALLBACK_PROGRESS][0] = &board_progress_events; // counted (glue.c)
+    req.given |= 1u << SQN_OPT_PROGRESS;
+    req.options.print = 1;
+    req.given |= 1u << SQN_OPT_PRINT;
+    req.options.block_size = 2016; // run()'s default (python_shim/sqnsupgrade.py)
+    req.given |= 1u << SQN_OPT_BLOCK_SIZE;
+    req.options.baudrate = 921600;
+    req.given |= 1u << SQN_OPT_BAUDRATE;
+    // The commands are numbered in SQN_COMMANDS' order: run, info, state (load, uart and
+    // ensure need a board's MicroPython).
     const char *op = argv[1];
-    req.command.text = op;
-    req.command.len = text_len(op);
-    if (!sqn_rs_command(op, req.command.len) || same(op, "load") || same(op, "uart")
-        || same(op, "ensure")) {
+    int run = same(op, "run");
+    if (run) {
+        req.command = 0;
+    } else if (same(op, "info")) {
+        req.command = 1;
+    } else if (same(op, "state")) {
+        req.command = 2;
+    } else {
         usage("unknown command");
     }
-    int run = same(op, "run");
     int files = 0;
     for (long i = 2; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         if (same(a, "--updater") && next) {
-            set_image("updater", &updater, next);
+            set_image(&req.options.updater, SQN_OPT_UPDATER, &updater, next);
             i++;
         } else if (same(a, "--bootrom") && next) {
-            set_image("bootrom", &bootrom, next);
+            set_image(&req.options.bootrom, SQN_OPT_BOOTROM, &bootrom, next);
             i++;
         } else if (same(a, "--block-size") && next) {
-            set_num("block_size", (int32_t)number(next));
+            req.options.block_size = (int32_t)number(next);
             i++;
         } else if (same(a, "--sha256") && next) {
             if (!hex_digest(next, firmware.want)) {
@@ -368,17 +367,22 @@ void board_main(void) {
             firmware.has_digest = 1;
             i++;
         } else if (same(a, "--fff")) {
-            set_num("fff", 1);
+            req.options.fff = 1;
+            req.given |= 1u << SQN_OPT_FFF;
         } else if (same(a, "--on-the-fly")) {
-            set_num("on_the_fly", 1);
+            req.options.on_the_fly = 1;
+            req.given |= 1u << SQN_OPT_ON_THE_FLY;
         } else if (same(a, "--resume")) {
-            set_num("resume", 1);
+            req.options.resume = 1;
+            req.given |= 1u << SQN_OPT_RESUME;
         } else if (same(a, "--allow-truncated")) {
-            set_num("allow_truncated", 1);
+            req.options.allow_truncated = 1;
+            req.given |= 1u << SQN_OPT_ALLOW_TRUNCATED;
         } else if (same(a, "--debug")) {
-            set_num("debug", 1);
+            req.options.debug = 1;
+            req.given |= 1u << SQN_OPT_DEBUG;
         } else if (a[0] != '-' && run && files == 0) {
-            set_image("firmware", &firmware, a);
+            set_image(&req.options.firmware, SQN_OPT_FIRMWARE, &firmware, a);
             files++;
         } else {
             usage("unexpected argument");

@@ -194,7 +194,7 @@ int32_t sqn_glue_callback(sqn_ctx_t *ctx, uint32_t slot, uint32_t n, uint32_t a,
     (void)a;
     (void)b;
     // board.c put the counter where the engine's progress callback goes.
-    if (slot < SQN_CALLBACKS_MAX && ctx->callback[slot][0] == &board_progress_events) {
+    if (slot < SQN_CALLBACKS && ctx->callback[slot][0] == &board_progress_events) {
         board_progress_events++;
     }
     return 0;
