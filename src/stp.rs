@@ -1,7 +1,7 @@
 //! STP, the modem's binary transfer protocol: frames and a host-side session.
 //!
 //! Every message is a 16-byte big-endian header, optionally followed by a payload
-//! (spec section 4). The session resends a request whose reply fails any check, handles
+//! (docs/PROTOCOL.md section 4). The session resends a request whose reply fails any check, handles
 //! the residue the modem reports, and streams an image block by block from a caller-given
 //! buffer, so nothing is allocated.
 
@@ -493,7 +493,7 @@ impl Session {
 
     /// The final RESET; its reply may not come (the modem may already be busy).
     pub fn close<H: Hal>(&mut self, hal: &mut H) -> Result<(), Error> {
-        // A session never opened is ended with sid 0 / tid 0 (spec section 4).
+        // A session never opened is ended with sid 0 / tid 0 (docs/PROTOCOL.md 4.6).
         if self.sid != 0 {
             self.tid += 1;
         }
@@ -508,7 +508,7 @@ impl Session {
         }
     }
 
-    /// Ends a session given up part-way (spec section 4): input that may still come is
+    /// Ends a session given up part-way (docs/PROTOCOL.md 4.6): input that may still come is
     /// dropped, then a RESET continuing the session's transactions is sent, and the input
     /// is dropped again (its reply, or stale replies). The modem then answers AT again.
     pub fn abandon<H: Hal>(&mut self, hal: &mut H) -> Result<(), Error> {

@@ -1,5 +1,5 @@
 //! The procedures: detect, info, update (FFF, ON_THE_FLY, mTools, resume, recovery,
-//! bootrom) and the preparation before mirror mode, as spec section 6 describes them.
+//! bootrom) and the preparation before mirror mode, as docs/PROTOCOL.md section 6 describes them.
 //!
 //! Every `run` first checks the files and decides a [`Plan`] from the modem's state using
 //! only read-only commands (`AT`, `AT+SMOD?`, `ATI1`, `showver`). Only then does it send the
@@ -535,7 +535,7 @@ impl<'w, H: Hal> Updater<'w, H> {
             return self.found();
         }
         // A modem whose host died in the middle of a transfer is still inside the STP
-        // session, deaf to AT until a RESET frame (spec section 4): the protocol's way out,
+        // session, deaf to AT until a RESET frame (docs/PROTOCOL.md 4.6): the protocol's way out,
         // at both rates, before giving up.
         for baud in [FAST_BAUD, RECOVERY_BAUD]
             .into_iter()
@@ -997,7 +997,7 @@ impl<'w, H: Hal> Updater<'w, H> {
         }
     }
 
-    /// The preparation of a normal update (spec section 6), up to radio off.
+    /// The preparation of a normal update (docs/PROTOCOL.md 6.3), up to radio off.
     #[inline(never)]
     fn prepare(&mut self) -> Step<()> {
         self.stage(Stage::Prepare);
@@ -1096,7 +1096,7 @@ impl<'w, H: Hal> Updater<'w, H> {
         let info = match session.open(&mut self.hal) {
             Ok(info) => info,
             Err(e) => {
-                // A session that may have begun is ended with RESET (spec section 4),
+                // A session that may have begun is ended with RESET (docs/PROTOCOL.md 4.6),
                 // so that the modem answers AT again.
                 let _ = session.abandon(&mut self.hal);
                 return Err(if lost_ok {
@@ -1130,7 +1130,7 @@ impl<'w, H: Hal> Updater<'w, H> {
             );
             if link_works {
                 // An abandoned session leaves the modem deaf to AT until it gets a RESET
-                // (spec section 4): end it, so that it answers again in upgrade mode and
+                // (docs/PROTOCOL.md 4.6): end it, so that it answers again in upgrade mode and
                 // a plain re-run continues.
                 self.say(Msg::SayEndingTransfer);
                 let _ = session.abandon(&mut self.hal);

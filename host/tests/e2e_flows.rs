@@ -1,5 +1,6 @@
-//! End to end: the CLI updates the simulator over a pty in every flow of spec section 6,
-//! and the simulator's recording must equal the file byte for byte, without violations.
+//! End to end: the CLI updates the simulator over a pty in every flow of docs/PROTOCOL.md
+//! section 6, and the simulator's recording must equal the file byte for byte, without
+//! violations.
 
 mod common;
 use common::*;
