@@ -39,7 +39,6 @@ use sqnsupgrade::report::{self, Command, Frontend, Record, Request, UserOptions}
 use sqnsupgrade::updater::{Failure, Updater, Workspace, FAST_BAUD};
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -695,7 +694,7 @@ fn py_main(py: Python<'_>, argv: Option<Vec<OsString>>) -> PyResult<u8> {
         }
     }
     let code = py.detach(|| {
-        let code = crate::cli::main(argv);
+        let code = crate::cli::exit_status(argv);
         use std::io::Write;
         let _ = std::io::stdout().flush();
         code
@@ -706,10 +705,7 @@ fn py_main(py: Python<'_>, argv: Option<Vec<OsString>>) -> PyResult<u8> {
             let _ = signal.call_method1("signal", (number, handler));
         }
     }
-    // ExitCode keeps its number to itself: find it among the u8 it is made from.
-    Ok((0..=u8::MAX)
-        .find(|&n| ExitCode::from(n) == code)
-        .unwrap_or(report::status::MODEM_FAILURE))
+    Ok(code)
 }
 
 /// sqnsupgrade: update the Sequans SQN3330 LTE modem of Pycom GPy, FiPy and G01 boards
