@@ -53,19 +53,6 @@ impl<O: TextOut> Console<O> {
         }
     }
 
-    /// The same console (its line and bar) writing to another output.
-    pub fn with_output<P: TextOut>(self, out: P) -> Console<P> {
-        Console {
-            out,
-            debug: self.debug,
-            total: self.total,
-            drawn: self.drawn,
-            open_line: self.open_line,
-            in_bar: self.in_bar,
-            bar_broken: self.bar_broken,
-        }
-    }
-
     /// Ends the current line, if one is open; call it before printing anything else.
     pub fn close_line(&mut self) {
         if self.open_line {

@@ -84,12 +84,6 @@ impl Transfer {
 }
 
 impl HostEvents {
-    /// Events printed on standard output (a bar when it is a terminal); `debug` also prints
-    /// the AT commands and replies.
-    pub fn stdout(debug: bool) -> HostEvents {
-        HostEvents::new(debug, Terminal { stderr: false })
-    }
-
     /// Events printed on `out`: a bar when it is a terminal, lines otherwise.
     pub fn new(debug: bool, out: Terminal) -> HostEvents {
         let terminal = if out.stderr {
