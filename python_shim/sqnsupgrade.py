@@ -69,7 +69,6 @@ if _MICROPYTHON:
     VERSION = "0.1.0"
 
     _OP_RUN, _OP_INFO, _OP_STATE, _OP_LOAD, _OP_MIRROR, _OP_ENSURE = 1, 2, 3, 4, 5, 6
-    _STATUS = {0: "ok", 1: "modem failure", 2: "bad input", 3: "busy", 130: "cancelled"}
     # (TX, RX, RTS, CTS) of the modem UART, as machine.UART(1, pins=...) takes them.
     _PINS = {
         "GPy": ("P5", "P98", "P7", "P99"),
