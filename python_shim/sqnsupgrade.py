@@ -558,9 +558,9 @@ if _MICROPYTHON:
             self.link.close()
 
     def _call(op, port, uart, baudrate, debug, verbose, hangup, wdt=None, alive=None,
-              **prep):
+              quiet=False, **prep):
         u = Updater(port=port, uart=uart, baudrate=baudrate, debug=debug, verbose=verbose,
-                    progress=prep.pop("progress", None), wdt=wdt, alive=alive)
+                    progress=prep.pop("progress", None), quiet=quiet, wdt=wdt, alive=alive)
         try:
             u.prepare(op=op, **prep)
             status = u.go()
@@ -609,14 +609,8 @@ if _MICROPYTHON:
     def imei(port=None, uart=None, baudrate=921600, debug=False, hangup=True, wdt=None,
              alive=None):
         """The modem's IMEI (application mode), or None."""
-        u = Updater(port=port, uart=uart, baudrate=baudrate, debug=debug, quiet=True,
-                    wdt=wdt, alive=alive)
-        try:
-            u.prepare(op=_OP_INFO)
-            status = u.go()
-        finally:
-            u.close()
-        d = _result_dict()
+        status, d = _call(_OP_INFO, port, uart, baudrate, debug, False, hangup, wdt, alive,
+                          quiet=True)
         return (d["imei"] or None) if status == 0 else None
 
     def load(mfile, baudrate=921600, verbose=False, debug=False, hangup=True, port=None,
