@@ -46,6 +46,9 @@ pub mod version;
 pub mod mpy;
 
 pub use error::{Error, FileProblem, FileRole};
+
+/// The engine's version: the one the welcome line says ([`console::welcome`]).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub use hal::{Cancel, Clock, Event, Events, Hal, ImageSource, Link, Parts, Payload, Stage};
 pub use state::State;
 pub use updater::{

@@ -11,11 +11,12 @@
 use crate::files;
 use crate::port::{self, Port, Source, PORT_ENV};
 use crate::progress::HostEvents;
-use crate::{self as host, state_line, AnyImage, CtrlC, FileImage, StdClock, Terminal};
+use crate::{self as host, sentence, state_line, AnyImage, CtrlC, FileImage, StdClock, Terminal};
 use clap::{Args, Parser, Subcommand};
 use sqnsupgrade::error::PortProblem;
 use sqnsupgrade::hal::Confirm;
 use sqnsupgrade::image::FirmwareKind;
+use sqnsupgrade::msg::{Arg, Msg};
 use sqnsupgrade::report::{self, Command, Field, Frontend, Record, Request, UserOptions};
 use sqnsupgrade::updater::{check_files, Survey, FAST_BAUD};
 use sqnsupgrade::{Error, Failure, FileRole, Hal, ImageSource, Parts, Updater, Workspace};
@@ -146,7 +147,13 @@ impl BuiltinSim {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|e| format!("cannot start the simulator {}: {e}", sim.display()))?;
+            .map_err(|e| {
+                let (sim, e) = (sim.display().to_string(), e.to_string());
+                sentence(
+                    Msg::ErrSimulator,
+                    &[Arg::Text(sim.as_bytes()), Arg::Text(e.as_bytes())],
+                )
+            })?;
         let stdout = child.stdout.take().ok_or("simulator has no stdout")?;
         let mut first = String::new();
         BufReader::new(stdout)
@@ -249,6 +256,11 @@ impl Say {
         sqnsupgrade::console::TextOut::text(&mut out, text.as_bytes());
         sqnsupgrade::console::TextOut::text(&mut out, b"\n");
     }
+
+    /// Sentence `m` of the catalogue as a line.
+    fn say(&self, m: Msg, args: &[Arg<'_>]) {
+        sqnsupgrade::console::line(&mut self.out.clone(), m, args);
+    }
 }
 
 /// How a command ended, for the exit status, the summary and `--json`.
@@ -333,7 +345,7 @@ pub fn exit_status(args: impl IntoIterator<Item = OsString>) -> u8 {
         Err(e) => {
             let req = request(&cli, op, &program);
             if !found.is_empty() {
-                eprintln!("Serial ports of this computer:");
+                eprintln!("{}", sentence(Msg::PortsHeading, &[]));
                 for f in &found {
                     eprintln!("  {}", f.line());
                 }
@@ -341,10 +353,11 @@ pub fn exit_status(args: impl IntoIterator<Item = OsString>) -> u8 {
             return report_failure(&Failure::untouched(e), &req, cli.json);
         }
     };
+    let port = Arg::Text(name.as_bytes());
     match source {
         Source::Option => {}
-        Source::Environment => say.line(&format!("Port {name} (from {PORT_ENV})")),
-        Source::Detected(board) => say.line(&format!("Port {name} ({board})")),
+        Source::Environment => say.say(Msg::SayPortEnv, &[port, Arg::Text(PORT_ENV.as_bytes())]),
+        Source::Detected(board) => say.say(Msg::SayPortBoard, &[port, Arg::Text(board.as_bytes())]),
     }
     run_command(&cli, op, &program, Some(&name), None, &say)
 }
@@ -353,17 +366,24 @@ pub fn exit_status(args: impl IntoIterator<Item = OsString>) -> u8 {
 fn list_ports() -> u8 {
     let found = port::list();
     if found.is_empty() {
-        println!("No serial ports found.");
+        println!("{}", sentence(Msg::PortsNone, &[]));
     }
     for f in &found {
         println!("{}", f.line());
     }
     let boards = found.iter().filter(|f| f.board().is_some()).count();
-    match boards {
-        0 => println!("No Pycom board connected (connect it over USB; its port appears here)."),
-        1 => println!("One Pycom board: sqnsupgrade uses it when no --port is given."),
-        n => println!("{n} Pycom boards: choose one with --port PORT or {PORT_ENV}."),
-    }
+    let summary = match boards {
+        0 => sentence(Msg::PortsNoBoard, &[]),
+        1 => sentence(Msg::PortsOneBoard, &[]),
+        n => sentence(
+            Msg::PortsBoards,
+            &[
+                Arg::Num(u32::try_from(n).unwrap_or(u32::MAX)),
+                Arg::Msg(Msg::HintSeveralBoards),
+            ],
+        ),
+    };
+    println!("{summary}");
     report::status::OK
 }
 
@@ -371,16 +391,14 @@ fn list_ports() -> u8 {
 fn with_simulator(cli: &Cli, op: &Op, program: &str, say: &Say) -> u8 {
     match BuiltinSim::start() {
         Ok(sim) => {
+            let (pty, record) = (
+                Arg::Text(sim.pty.as_bytes()),
+                Arg::Text(sim.record.as_bytes()),
+            );
             if cli.debug {
-                say.line(&format!(
-                    "Using the built-in modem simulator on {} (its record, kept: {})",
-                    sim.pty, sim.record
-                ));
+                say.say(Msg::SimUsingKept, &[pty, record]);
             } else {
-                say.line(&format!(
-                    "Using the built-in modem simulator on {}",
-                    sim.pty
-                ));
+                say.say(Msg::SimUsing, &[pty]);
             }
             let pty = sim.pty.clone();
             let record = sim.record.clone();
@@ -390,13 +408,13 @@ fn with_simulator(cli: &Cli, op: &Op, program: &str, say: &Say) -> u8 {
             let failed = [report::status::MODEM_FAILURE, report::status::CANCELLED].contains(&code);
             sim.stop(cli.debug || failed);
             if failed && !cli.debug {
-                say.line(&format!("The simulator's record is kept: {record}"));
+                say.say(Msg::SimKept, &[Arg::Text(record.as_bytes())]);
             }
             code
         }
         Err(e) => {
             eprintln!("error: {e}");
-            eprintln!("hint: the simulator (sqnsim, next to this program) runs on Linux and macOS: build it with cargo build --workspace");
+            eprintln!("hint: {}", sentence(Msg::HintSimulator, &[]));
             report::status::BAD_INPUT
         }
     }
@@ -425,10 +443,7 @@ fn run_command(
         Err(e) => return report_failure(&Failure::untouched(e), &req, cli.json),
     };
     if matches!(op, Op::Run { .. } | Op::Load { .. }) {
-        say.line(&format!(
-            "<<< Welcome to the SQN3330 firmware updater [{}] >>>",
-            env!("CARGO_PKG_VERSION")
-        ));
+        sqnsupgrade::console::welcome(&mut say.out.clone());
     }
     let Some(port) = port else {
         // `check` without a modem: the files only.
@@ -482,7 +497,10 @@ fn run_command(
         {
             Ok(s) => Ended::Ok(
                 Record::from_state(Command::Load, Some(s)),
-                format!("Modem state: {}", state_line(Some(s))),
+                sentence(
+                    Msg::SayModemState,
+                    &[Arg::Text(state_line(Some(s)).as_bytes())],
+                ),
                 Vec::new(),
             ),
             Err(f) => Ended::Failed(f),
@@ -553,12 +571,15 @@ fn run_update<H: Hal>(
             let mut summary = host::done_line(&outcome);
             if let (Some(sim), Some(Some(expected))) = (sim, expected) {
                 match sim.verify(&expected) {
-                    Some(true) => summary.push_str("\nSimulator check: the image it received is identical to the file, no protocol violations."),
+                    Some(true) => {
+                        summary.push('\n');
+                        summary.push_str(&sentence(Msg::SimIdentical, &[]));
+                    }
                     _ => {
                         say.line(&summary);
-                        return Ended::SimulatorMismatch(format!(
-                            "Simulator check FAILED: the image it received differs from the file, or it saw protocol violations: see {}/log.json",
-                            sim.record
+                        return Ended::SimulatorMismatch(sentence(
+                            Msg::SimDiffers,
+                            &[Arg::Text(sim.record.as_bytes())],
                         ));
                     }
                 }

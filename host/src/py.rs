@@ -35,6 +35,7 @@ use pyo3::types::PyDict;
 use sqnsupgrade::console::{Console, TextOut};
 use sqnsupgrade::error::{Error, FileProblem, FileRole, PortProblem};
 use sqnsupgrade::hal::{Cancel, Clock, Event, Events, Parts};
+use sqnsupgrade::msg::Msg;
 use sqnsupgrade::report::{self, Command, Frontend, Record, Request, UserOptions};
 use sqnsupgrade::updater::{Failure, Updater, Workspace, FAST_BAUD};
 use std::ffi::OsString;
@@ -308,9 +309,7 @@ impl Args {
 fn operate(args: &Args, call: &Call) -> Last {
     let mut out = PyOut(call);
     if args.command == Command::Run {
-        out.text(b"<<< Welcome to the SQN3330 firmware updater [");
-        out.text(VERSION.as_bytes());
-        out.text(b"] >>>\n");
+        sqnsupgrade::console::welcome(&mut out);
     }
     if BUSY.swap(true, Ordering::SeqCst) {
         return Last {
@@ -320,9 +319,9 @@ fn operate(args: &Args, call: &Call) -> Last {
                 ..Record::default()
             },
             lines: Some(Lines {
-                error: "another sqnsupgrade call is running".into(),
+                error: crate::sentence(Msg::ErrBusy, &[]),
                 hint: String::new(),
-                modem: "not changed".into(),
+                modem: crate::sentence(Msg::ModemNotChanged, &[]),
                 next: String::new(),
             }),
         };
@@ -381,7 +380,7 @@ fn engine(
     }
     if run && args.flow_control {
         console.event(&Event::Message(
-            b"flow control is not supported; continuing without",
+            crate::sentence(Msg::SayNoFlowControl, &[]).as_bytes(),
         ));
     }
     // No port: SQNSUPGRADE_PORT, else the one Pycom board connected (as the CLI).

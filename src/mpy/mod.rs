@@ -31,6 +31,7 @@ pub mod sys {
 use crate::console::{Console, TextOut};
 use crate::error::{Error, FileProblem, FileRole, OptionProblem};
 use crate::hal::{Confirm, Event, Hal, ImageSource};
+use crate::msg::{self, Arg, Msg};
 use crate::report::{self, Command, Frontend, Record, Request, UserOptions};
 use crate::state::State;
 use crate::text::Sink;
@@ -478,8 +479,8 @@ pub unsafe extern "C" fn sqn_rs_call(
     clear(res, req.op);
     if BUSY.swap(true, Ordering::Acquire) {
         res.status = i32::from(report::status::BUSY);
-        put(&mut res.error, b"another sqnsupgrade call is running");
-        put(&mut res.modem, b"not changed");
+        msg::write(&mut Field::new(&mut res.error), Msg::ErrBusy, &[]);
+        msg::write(&mut Field::new(&mut res.modem), Msg::ModemNotChanged, &[]);
         return res.status;
     }
     // SAFETY: BUSY guarantees this is the only reference to the workspace.
@@ -494,6 +495,38 @@ pub unsafe extern "C" fn sqn_rs_call(
     let status = run_call(hal, ws, req, res, ctx);
     BUSY.store(false, Ordering::Release);
     status
+}
+
+/// `_sqnsupgrade.welcome([board, firmware])`: the welcome line every front end prints and,
+/// on a Pycom board, the line naming it and its firmware (both from the catalogue).
+///
+/// # Safety
+/// `ctx` must be valid for the call, and `board` and `firmware` (when `board` is not
+/// NULL) valid for their lengths, as the glue's `_sqnsupgrade.welcome` guarantees.
+#[no_mangle]
+pub unsafe extern "C" fn sqn_rs_welcome(
+    ctx: *mut sqn_ctx_t,
+    board: *const cty::c_char,
+    board_len: usize,
+    firmware: *const cty::c_char,
+    firmware_len: usize,
+) {
+    let mut out = MpPrint { ctx };
+    crate::console::welcome(&mut out);
+    if !board.is_null() {
+        // SAFETY: the glue took both from live str objects of the caller's arguments.
+        let (board, firmware) = unsafe {
+            (
+                core::slice::from_raw_parts(board.cast::<u8>(), board_len),
+                core::slice::from_raw_parts(firmware.cast::<u8>(), firmware_len),
+            )
+        };
+        crate::console::line(
+            &mut out,
+            Msg::SayBoard,
+            &[Arg::Text(board), Arg::Text(firmware)],
+        );
+    }
 }
 
 /// One operation, start to end: the record, and on failure the four lines.
