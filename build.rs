@@ -84,7 +84,7 @@ mod messages {
         let src = root.join("src").join("messages.txt");
         println!("cargo:rerun-if-changed={}", src.display());
         let text = std::fs::read_to_string(&src).unwrap();
-        let mut entries: Vec<(String, String)> = Vec::new();
+        let mut entries: Vec<(String, String, bool)> = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -110,8 +110,12 @@ mod messages {
             } else {
                 msg
             };
-            entries.push((name.to_string(), msg.replace("{}", "\u{1}")));
+            entries.push((name.to_string(), msg.replace("{}", "\u{1}"), host_only));
         }
+        // The computer's sentences last: a board's build (their texts left out) then drops
+        // their lengths too, after the last sentence it says.
+        entries.sort_by_key(|&(_, _, host_only)| host_only);
+        let entries: Vec<(String, String)> = entries.into_iter().map(|(n, m, _)| (n, m)).collect();
         // The characters: symbol 0 is the argument, then every character used, in order.
         let mut leaves: Vec<u8> = vec![ARG];
         for c in 0x20..0x7fu8 {
@@ -196,6 +200,10 @@ mod messages {
             }
             lens.push(u8::try_from(bytes.len() - start).expect("a message longer than 255 bytes"));
         }
+        // Sentences past the end of `TEXT_LEN` are empty (`msg::bytes`).
+        while lens.last() == Some(&0) {
+            lens.pop();
+        }
         let dict: Vec<u8> = pairs
             .iter()
             .flat_map(|&(a, b)| [a as u8, b as u8])
@@ -230,7 +238,7 @@ mod messages {
         );
         let _ = writeln!(
             out,
-            "/// The length of each sentence in [`TEXT`].\nstatic TEXT_LEN: [u8; {}] = {:?};",
+            "/// The length of each sentence in [`TEXT`] (a board's has none for the computer's\n/// sentences, which come last: they are empty).\nstatic TEXT_LEN: [u8; {}] = {:?};",
             lens.len(),
             lens
         );
