@@ -34,8 +34,7 @@
 //     An exception raised inside (by the link, an image stream, a callback, Ctrl-C) is
 //     raised again from here once the engine has returned.
 //   _sqnsupgrade.result() -> tuple with the last call's outcome (see result() below).
-//   _sqnsupgrade.welcome([board, firmware]) prints the welcome line (the engine's catalogue,
-//       its version) and, given a board's name and firmware version, the line naming them.
+//   _sqnsupgrade.welcome() prints the welcome line (the engine's catalogue, its version).
 //   _sqnsupgrade.OPEN_HTTP_STATUS, OPEN_NO_LENGTH, OPEN_REDIRECTS, OPEN_NO_TLS,
 //       OPEN_NOT_A_STREAM, OPEN_NO_SERVER, OPEN_BAD_SHA256: the codes of images that could
 //       not be opened (OPEN_BAD_SHA256: not opened, its sha256= is not 64 hex digits).
@@ -576,25 +575,17 @@ static mp_obj_t sqn_call(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sqn_call_obj, 5, 6, sqn_call);
 
-// _sqnsupgrade.welcome([board, firmware]): see sqn_rs_welcome. Allocates nothing.
-static mp_obj_t sqn_welcome(size_t n_args, const mp_obj_t *args) {
+// _sqnsupgrade.welcome(): see sqn_rs_welcome. Allocates nothing.
+static mp_obj_t sqn_welcome(void) {
     sqn_ctx_t ctx;
     memset(&ctx, 0, sizeof(ctx));
-    const char *board = NULL;
-    const char *firmware = NULL;
-    size_t board_len = 0;
-    size_t firmware_len = 0;
-    if (n_args == 2) {
-        board = mp_obj_str_get_data(args[0], &board_len);
-        firmware = mp_obj_str_get_data(args[1], &firmware_len);
-    }
-    sqn_rs_welcome(&ctx, board, board_len, firmware, firmware_len);
+    sqn_rs_welcome(&ctx);
     if (ctx.exc != NULL) {
         nlr_raise(MP_OBJ_FROM_PTR(ctx.exc));
     }
     return mp_const_none;
 }
-static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(sqn_welcome_obj, 0, 2, sqn_welcome);
+static MP_DEFINE_CONST_FUN_OBJ_0(sqn_welcome_obj, sqn_welcome);
 
 static mp_obj_t sqn_text(const char *s, size_t cap) {
     size_t n = 0;

@@ -176,10 +176,8 @@ void sqn_glue_panic(const char *text, size_t len);
 
 // ---- the Rust entry points (src/mpy/mod.rs) ----
 int32_t sqn_rs_call(sqn_ctx_t *ctx, const sqn_request_t *req, sqn_result_t *res);
-// Prints the welcome line and, when board is not NULL, the line naming the board and its
-// firmware (both from the engine's catalogue). An exception while printing is kept in
+// Prints the welcome line (the engine's catalogue). An exception while printing is kept in
 // ctx->exc.
-void sqn_rs_welcome(sqn_ctx_t *ctx, const char *board, size_t board_len, const char *firmware,
-    size_t firmware_len);
+void sqn_rs_welcome(sqn_ctx_t *ctx);
 
 #endif // SQN_GLUE_H

@@ -443,14 +443,14 @@ if _MICROPYTHON:
         return (src, size, label, path)
 
     def _welcome():
-        # The engine prints the welcome line (its catalogue's, as on a computer) and, on a
-        # Pycom board, the line naming it and its firmware.
+        # The welcome line is the engine's (its catalogue's, as on a computer).
+        _native.welcome()
         try:
             u = os.uname()
-            board = (u.sysname, u.release) if u.sysname in _PINS else ()
+            if u.sysname in _PINS:
+                print(">>> %s with firmware version %s" % (u.sysname, u.release))
         except Exception:
-            board = ()
-        _native.welcome(*board)
+            pass
 
     _COMMANDS = {1: "run", 2: "info", 3: "state", 4: "load", 5: "uart", 6: "ensure"}
     _METHODS = {1: "FFF", 2: "ON_THE_FLY"}

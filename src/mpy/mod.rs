@@ -31,7 +31,7 @@ pub mod sys {
 use crate::console::{Console, TextOut};
 use crate::error::{Error, FileProblem, FileRole, OptionProblem};
 use crate::hal::{Confirm, Event, Hal, ImageSource};
-use crate::msg::{self, Arg, Msg};
+use crate::msg::{self, Msg};
 use crate::report::{self, Command, Frontend, Record, Request, UserOptions};
 use crate::state::State;
 use crate::text::Sink;
@@ -497,36 +497,13 @@ pub unsafe extern "C" fn sqn_rs_call(
     status
 }
 
-/// `_sqnsupgrade.welcome([board, firmware])`: the welcome line every front end prints and,
-/// on a Pycom board, the line naming it and its firmware (both from the catalogue).
+/// `_sqnsupgrade.welcome()`: the welcome line every front end prints (the catalogue's).
 ///
 /// # Safety
-/// `ctx` must be valid for the call, and `board` and `firmware` (when `board` is not
-/// NULL) valid for their lengths, as the glue's `_sqnsupgrade.welcome` guarantees.
+/// `ctx` must be valid for the call, as the glue's `_sqnsupgrade.welcome` guarantees.
 #[no_mangle]
-pub unsafe extern "C" fn sqn_rs_welcome(
-    ctx: *mut sqn_ctx_t,
-    board: *const cty::c_char,
-    board_len: usize,
-    firmware: *const cty::c_char,
-    firmware_len: usize,
-) {
-    let mut out = MpPrint { ctx };
-    crate::console::welcome(&mut out);
-    if !board.is_null() {
-        // SAFETY: the glue took both from live str objects of the caller's arguments.
-        let (board, firmware) = unsafe {
-            (
-                core::slice::from_raw_parts(board.cast::<u8>(), board_len),
-                core::slice::from_raw_parts(firmware.cast::<u8>(), firmware_len),
-            )
-        };
-        crate::console::line(
-            &mut out,
-            Msg::SayBoard,
-            &[Arg::Text(board), Arg::Text(firmware)],
-        );
-    }
+pub unsafe extern "C" fn sqn_rs_welcome(ctx: *mut sqn_ctx_t) {
+    crate::console::welcome(&mut MpPrint { ctx });
 }
 
 /// One operation, start to end: the record, and on failure the four lines.
