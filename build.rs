@@ -9,8 +9,9 @@
 //! `mpy_glue/micropython.mk` passes them) and over `mpy_glue/sqn_glue.h`, producing the
 //! `micropython-sys`-style bindings of `src/mpy/`. Without the feature it does nothing.
 //!
-//! `SQN_BINDGEN_FLAGS` is split as a shell splits words, so quoted defines from a port's
-//! CFLAGS keep their quotes: `-DMP_CONFIGFILE='"board/mpconfigboard.h"'` reaches clang as
+//! `SQN_BINDGEN_FLAGS` is split as a POSIX shell splits words (the `shlex` crate), so
+//! quoted defines from a port's CFLAGS keep their quotes:
+//! `-DMP_CONFIGFILE='"board/mpconfigboard.h"'` reaches clang as
 //! `-DMP_CONFIGFILE="board/mpconfigboard.h"`. For a cross target the flags must say which
 //! target clang parses for (`--target=...`, with that target's C headers); for the
 //! Cortex-M targets (`thumb*`) the Rust target name is added when they do not.
@@ -83,7 +84,7 @@ mod messages {
         let src = root.join("src").join("messages.txt");
         println!("cargo:rerun-if-changed={}", src.display());
         let text = std::fs::read_to_string(&src).unwrap();
-        let mut entries: Vec<(String, String)> = Vec::new();
+        let mut entries: Vec<(String, String, bool)> = Vec::new();
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -109,8 +110,12 @@ mod messages {
             } else {
                 msg
             };
-            entries.push((name.to_string(), msg.replace("{}", "\u{1}")));
+            entries.push((name.to_string(), msg.replace("{}", "\u{1}"), host_only));
         }
+        // The computer's sentences last: a board's build (their texts left out) then drops
+        // their lengths too, after the last sentence it says.
+        entries.sort_by_key(|&(_, _, host_only)| host_only);
+        let entries: Vec<(String, String)> = entries.into_iter().map(|(n, m, _)| (n, m)).collect();
         // The characters: symbol 0 is the argument, then every character used, in order.
         let mut leaves: Vec<u8> = vec![ARG];
         for c in 0x20..0x7fu8 {
@@ -195,6 +200,10 @@ mod messages {
             }
             lens.push(u8::try_from(bytes.len() - start).expect("a message longer than 255 bytes"));
         }
+        // Sentences past the end of `TEXT_LEN` are empty (`msg::bytes`).
+        while lens.last() == Some(&0) {
+            lens.pop();
+        }
         let dict: Vec<u8> = pairs
             .iter()
             .flat_map(|&(a, b)| [a as u8, b as u8])
@@ -229,7 +238,7 @@ mod messages {
         );
         let _ = writeln!(
             out,
-            "/// The length of each sentence in [`TEXT`].\nstatic TEXT_LEN: [u8; {}] = {:?};",
+            "/// The length of each sentence in [`TEXT`] (a board's has none for the computer's\n/// sentences, which come last: they are empty).\nstatic TEXT_LEN: [u8; {}] = {:?};",
             lens.len(),
             lens
         );
@@ -276,8 +285,10 @@ mod micropython {
             Ok(dir) if !dir.trim().is_empty() => {
                 let mp = PathBuf::from(dir);
                 let mut flags = match env::var("SQN_BINDGEN_FLAGS") {
-                    Ok(f) if !f.trim().is_empty() => split_words(&f).unwrap_or_else(|e| {
-                        panic!("SQN_BINDGEN_FLAGS: {e}: {f}");
+                    Ok(f) if !f.trim().is_empty() => shlex::split(&f).unwrap_or_else(|| {
+                        panic!(
+                            "SQN_BINDGEN_FLAGS: an unbalanced quote or a trailing backslash: {f}"
+                        );
                     }),
                     _ => default_unix_flags(&mp),
                 };
@@ -344,70 +355,6 @@ mod micropython {
                  (and that target's C headers) so that bindgen does not parse for the host"
             );
         }
-    }
-
-    /// Splits `s` into words as a POSIX shell does: blanks separate words, '...' keeps
-    /// everything literally, "..." keeps everything but `\"`, `\\`, `\$` and `` \` ``,
-    /// and a backslash outside quotes keeps the next character.
-    fn split_words(s: &str) -> Result<Vec<String>, String> {
-        let mut words = Vec::new();
-        let mut word = String::new();
-        let mut in_word = false;
-        let mut chars = s.chars();
-        while let Some(c) = chars.next() {
-            match c {
-                ' ' | '\t' | '\n' => {
-                    if in_word {
-                        words.push(std::mem::take(&mut word));
-                        in_word = false;
-                    }
-                }
-                '\'' => {
-                    in_word = true;
-                    loop {
-                        match chars.next() {
-                            Some('\'') => break,
-                            Some(c) => word.push(c),
-                            None => return Err("unterminated '".into()),
-                        }
-                    }
-                }
-                '"' => {
-                    in_word = true;
-                    loop {
-                        match chars.next() {
-                            Some('"') => break,
-                            Some('\\') => match chars.next() {
-                                Some(c @ ('"' | '\\' | '$' | '`')) => word.push(c),
-                                Some(c) => {
-                                    word.push('\\');
-                                    word.push(c);
-                                }
-                                None => return Err("unterminated \"".into()),
-                            },
-                            Some(c) => word.push(c),
-                            None => return Err("unterminated \"".into()),
-                        }
-                    }
-                }
-                '\\' => {
-                    in_word = true;
-                    if let Some(c) = chars.next() {
-                        if c != '\n' {
-                            word.push(c);
-                        }
-                    }
-                }
-                c => {
-                    in_word = true;
-                    word.push(c);
-                }
-            }
-        }
-        if in_word {
-            words.push(word);
-        }
-        Ok(words)
     }
 
     /// The unix port's include paths when the port's own flags are not given.

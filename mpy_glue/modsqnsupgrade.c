@@ -33,6 +33,7 @@
 //   _sqnsupgrade.result() -> the last call's record: a dict with the engine's keys
 //       (SQN_KEYS, generated from src/report/record.rs) and values (sqn_rs_result), or
 //       None before the first.
+//   _sqnsupgrade.welcome() prints the welcome line (the engine's catalogue, its version).
 //   _sqnsupgrade.OPEN_HTTP_STATUS, OPEN_NO_LENGTH, OPEN_REDIRECTS, OPEN_NO_TLS,
 //       OPEN_NOT_A_STREAM, OPEN_NO_SERVER, OPEN_BAD_SHA256: the codes of images that could
 //       not be opened (OPEN_BAD_SHA256: not opened, its sha256= is not 64 hex digits).
@@ -628,6 +629,18 @@ static mp_obj_t sqn_call(mp_obj_t command, mp_obj_t link, mp_obj_t options) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_3(sqn_call_obj, sqn_call);
 
+// _sqnsupgrade.welcome(): see sqn_rs_welcome. Allocates nothing.
+static mp_obj_t sqn_welcome(void) {
+    sqn_ctx_t ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    sqn_rs_welcome(&ctx);
+    if (ctx.exc != NULL) {
+        nlr_raise(MP_OBJ_FROM_PTR(ctx.exc));
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(sqn_welcome_obj, sqn_welcome);
+
 // The last call's record as a dict: key i of SQN_KEYS with field i as the Rust side
 // gives it; None before the first call. The seconds are a float where the port has
 // floats.
@@ -670,6 +683,7 @@ static const mp_rom_map_elem_t sqn_module_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__sqnsupgrade) },
     { MP_ROM_QSTR(MP_QSTR_call), MP_ROM_PTR(&sqn_call_obj) },
     { MP_ROM_QSTR(MP_QSTR_result), MP_ROM_PTR(&sqn_result_obj) },
+    { MP_ROM_QSTR(MP_QSTR_welcome), MP_ROM_PTR(&sqn_welcome_obj) },
     { MP_ROM_QSTR(MP_QSTR_OPEN_HTTP_STATUS), MP_ROM_INT(SQN_OPEN_HTTP_STATUS) },
     { MP_ROM_QSTR(MP_QSTR_OPEN_NO_LENGTH), MP_ROM_INT(SQN_OPEN_NO_LENGTH) },
     { MP_ROM_QSTR(MP_QSTR_OPEN_REDIRECTS), MP_ROM_INT(SQN_OPEN_REDIRECTS) },

@@ -165,5 +165,8 @@ void sqn_glue_panic(const char *text, size_t len);
 int32_t sqn_rs_result(uint32_t i, sqn_field_t *field);
 // Runs the request; returns its status (enum sqn_status). Never raises.
 int32_t sqn_rs_call(sqn_ctx_t *ctx, const sqn_request_t *req);
+// Prints the welcome line (the engine's catalogue). An exception while printing is kept in
+// ctx->exc.
+void sqn_rs_welcome(sqn_ctx_t *ctx);
 
 #endif // SQN_GLUE_H

@@ -68,7 +68,6 @@ if _MICROPYTHON:
 
     VERSION = "0.1.0"
 
-    _STATUS = {0: "ok", 1: "modem failure", 2: "bad input", 3: "busy", 130: "cancelled"}
     # (TX, RX, RTS, CTS) of the modem UART, as machine.UART(1, pins=...) takes them.
     _PINS = {
         "GPy": ("P5", "P98", "P7", "P99"),
@@ -443,7 +442,8 @@ if _MICROPYTHON:
         return (src, size, label, path)
 
     def _welcome():
-        print("<<< Welcome to the SQN3330 firmware updater [%s] >>>" % VERSION)
+        # The welcome line is the engine's (its catalogue's, as on a computer).
+        _native.welcome()
         try:
             u = os.uname()
             if u.sysname in _PINS:
@@ -529,9 +529,9 @@ if _MICROPYTHON:
             self.link.close()
 
     def _call(command, port, uart, baudrate, debug, verbose, hangup, wdt=None, alive=None,
-              **prep):
+              quiet=False, **prep):
         u = Updater(port=port, uart=uart, baudrate=baudrate, debug=debug, verbose=verbose,
-                    progress=prep.pop("progress", None), wdt=wdt, alive=alive)
+                    progress=prep.pop("progress", None), quiet=quiet, wdt=wdt, alive=alive)
         try:
             u.prepare(command=command, **prep)
             status = u.go()
@@ -580,14 +580,8 @@ if _MICROPYTHON:
     def imei(port=None, uart=None, baudrate=921600, debug=False, hangup=True, wdt=None,
              alive=None):
         """The modem's IMEI (application mode), or None."""
-        u = Updater(port=port, uart=uart, baudrate=baudrate, debug=debug, quiet=True,
-                    wdt=wdt, alive=alive)
-        try:
-            u.prepare(command="info")
-            status = u.go()
-        finally:
-            u.close()
-        d = _native.result()
+        status, d = _call("info", port, uart, baudrate, debug, False, hangup, wdt, alive,
+                          quiet=True)
         return (d["imei"] or None) if status == 0 else None
 
     def load(mfile, baudrate=921600, verbose=False, debug=False, hangup=True, port=None,

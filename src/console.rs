@@ -26,6 +26,22 @@ impl<O: TextOut> Sink for Out<'_, O> {
 /// Width of the progress bar, as in the field updater.
 pub const BAR_WIDTH: usize = 40;
 
+/// Prints sentence `m` of the catalogue as a whole line.
+pub fn line<O: TextOut>(out: &mut O, m: Msg, args: &[Arg<'_>]) {
+    msg::write(&mut Out(out), m, args);
+    out.text(b"\n");
+}
+
+/// Prints the line every front end starts an update with, as the field updater did:
+/// `<<< Welcome to the SQN3330 firmware updater [0.1.0] >>>` (this engine's version).
+pub fn welcome<O: TextOut>(out: &mut O) {
+    line(
+        out,
+        Msg::SayWelcome,
+        &[Arg::Text(crate::VERSION.as_bytes())],
+    );
+}
+
 /// Turns engine events into console text.
 pub struct Console<O: TextOut> {
     out: O,
@@ -53,19 +69,6 @@ impl<O: TextOut> Console<O> {
         }
     }
 
-    /// The same console (its line and bar) writing to another output.
-    pub fn with_output<P: TextOut>(self, out: P) -> Console<P> {
-        Console {
-            out,
-            debug: self.debug,
-            total: self.total,
-            drawn: self.drawn,
-            open_line: self.open_line,
-            in_bar: self.in_bar,
-            bar_broken: self.bar_broken,
-        }
-    }
-
     /// Ends the current line, if one is open; call it before printing anything else.
     pub fn close_line(&mut self) {
         if self.open_line {
@@ -83,10 +86,11 @@ impl<O: TextOut> Console<O> {
     }
 
     fn bar_start(&mut self) {
-        let mut out = Out(&mut self.out);
-        out.put("Sending ");
-        out.put_u32(self.total);
-        out.put(" bytes: [");
+        msg::write(
+            &mut Out(&mut self.out),
+            Msg::SayBar,
+            &[Arg::Num(self.total)],
+        );
         for _ in 0..self.drawn {
             self.out.text(b"#");
         }
@@ -221,6 +225,19 @@ mod tests {
         assert_eq!(
             buf.0,
             "Sending 1000 bytes: [####\n  ... waiting for the modem's reply (pauses of minutes are normal around 7-10 % and at 99 %) (10 s)\nSending 1000 bytes: [########################################] 100%\n"
+        );
+    }
+
+    #[test]
+    fn the_welcome_line_says_the_engines_version() {
+        let mut buf = Buf(String::new());
+        welcome(&mut &mut buf);
+        assert_eq!(
+            buf.0,
+            std::format!(
+                "<<< Welcome to the SQN3330 firmware updater [{}] >>>\n",
+                env!("CARGO_PKG_VERSION")
+            )
         );
     }
 

@@ -278,7 +278,7 @@ impl Error {
         match *self {
             Error::File { problem, .. } => problem.hint(),
             Error::NoResponse => Msg::HintNoResponse,
-            Error::Timeout { .. } => Msg::HintTimeout,
+            Error::Timeout { .. } => Msg::HintPowerCycle,
             Error::AtError { command } if command.starts_with("AT+SMSWBOOT=0") => {
                 Msg::HintSwbootFfh
             }
@@ -302,7 +302,7 @@ impl Error {
             Error::LinkGone => Msg::HintLinkGone,
             #[cfg(feature = "std")]
             Error::Port(p) => p.msgs().1,
-            Error::NotBackInApplication => Msg::HintNotBack,
+            Error::NotBackInApplication => Msg::HintPowerCycle,
             Error::WrongBuild { .. } => Msg::HintWrongBuild,
             Error::GaveUp { .. } => Msg::HintGaveUp,
         }

@@ -253,7 +253,9 @@ pub struct Headed<'s, I: ImageSource + ?Sized> {
 }
 
 impl<'s, I: ImageSource + ?Sized> Headed<'s, I> {
-    /// Reads the head of `src` and keeps it for replay.
+    /// Reads the head of `src` and keeps it for replay (the tests' shorthand for
+    /// [`Headed::unread`] then [`Headed::read_head`]).
+    #[cfg(test)]
     pub fn new(src: &'s mut I, role: FileRole) -> Result<Self, Error> {
         let mut headed = Headed::unread(src);
         headed.read_head(role)?;

@@ -48,6 +48,9 @@ pub mod watch;
 pub mod mpy;
 
 pub use error::{Error, FileProblem, FileRole};
+
+/// The engine's version: the one the welcome line says ([`console::welcome`]).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub use hal::{Cancel, Clock, Event, Events, Hal, ImageSource, Link, Parts, Payload, Stage};
 pub use state::State;
 pub use updater::{

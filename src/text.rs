@@ -104,14 +104,6 @@ pub(crate) fn append(buf: &mut [u8], len: usize, b: &[u8]) -> usize {
 }
 
 #[cfg(feature = "std")]
-impl<const N: usize> Text<N> {
-    /// The text as a `String` (on a computer; invalid UTF-8 shows as U+FFFD).
-    pub fn to_string_lossy(&self) -> std::string::String {
-        std::string::String::from_utf8_lossy(self.as_bytes()).into_owned()
-    }
-}
-
-#[cfg(feature = "std")]
 impl Sink for std::string::String {
     fn put_bytes(&mut self, b: &[u8]) {
         self.push_str(&std::string::String::from_utf8_lossy(b));

@@ -12,12 +12,13 @@ use crate::files;
 use crate::port::{self, Port, Source, PORT_ENV};
 use crate::progress::HostEvents;
 use crate::record::{self, Lines};
-use crate::{self as host, state_line, AnyImage, CtrlC, FileImage, StdClock, Terminal};
+use crate::{self as host, sentence, state_line, AnyImage, CtrlC, FileImage, StdClock, Terminal};
 use clap::{Args, Parser, Subcommand};
 use serde_json::Value as Json;
 use sqnsupgrade::error::PortProblem;
 use sqnsupgrade::hal::Confirm;
 use sqnsupgrade::image::FirmwareKind;
+use sqnsupgrade::msg::{Arg, Msg};
 use sqnsupgrade::report::{self, Command, Frontend, Record, Request, UserOptions};
 use sqnsupgrade::updater::{check_files, Survey, FAST_BAUD};
 use sqnsupgrade::{Error, Failure, FileRole, Hal, ImageSource, Parts, Updater, Workspace};
@@ -92,6 +93,21 @@ struct Update {
 
 #[derive(Subcommand)]
 enum Cmd {
+    #[command(flatten)]
+    Modem(Op),
+    /// List the serial ports of this computer; Pycom boards are marked.
+    ListPorts,
+    /// Print the completion script of SHELL (bash, zsh, fish, powershell, elvish): e.g.
+    /// `sqnsupgrade completions bash > ~/.local/share/bash-completion/completions/sqnsupgrade`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// The commands that ask a modem (`check` also works on the files alone).
+#[derive(Subcommand)]
+enum Op {
     /// Print the modem's state, versions and IMEI.
     Info,
     /// Print the modem's state number and name.
@@ -115,14 +131,6 @@ enum Cmd {
         /// updater.elf
         updater: String,
     },
-    /// List the serial ports of this computer; Pycom boards are marked.
-    ListPorts,
-    /// Print the completion script of SHELL (bash, zsh, fish, powershell, elvish): e.g.
-    /// `sqnsupgrade completions bash > ~/.local/share/bash-completion/completions/sqnsupgrade`.
-    Completions {
-        /// The shell.
-        shell: clap_complete::Shell,
-    },
 }
 
 /// The built-in simulator (`--port sim`).
@@ -141,7 +149,13 @@ impl BuiltinSim {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|e| format!("cannot start the simulator {}: {e}", sim.display()))?;
+            .map_err(|e| {
+                let (sim, e) = (sim.display().to_string(), e.to_string());
+                sentence(
+                    Msg::ErrSimulator,
+                    &[Arg::Text(sim.as_bytes()), Arg::Text(e.as_bytes())],
+                )
+            })?;
         let stdout = child.stdout.take().ok_or("simulator has no stdout")?;
         let mut first = String::new();
         BufReader::new(stdout)
@@ -185,13 +199,13 @@ impl BuiltinSim {
 }
 
 /// The request as the user typed it: the engine checks it and words every failure.
-fn request<'a>(cli: &'a Cli, program: &'a str) -> Request<'a> {
-    let command = match &cli.command {
-        Cmd::Info => Command::Info,
-        Cmd::State | Cmd::ListPorts | Cmd::Completions { .. } => Command::State,
-        Cmd::Run { .. } => Command::Run,
-        Cmd::Check { .. } => Command::Check,
-        Cmd::Load { .. } => Command::Load,
+fn request<'a>(cli: &'a Cli, op: &'a Op, program: &'a str) -> Request<'a> {
+    let command = match op {
+        Op::Info => Command::Info,
+        Op::State => Command::State,
+        Op::Run { .. } => Command::Run,
+        Op::Check { .. } => Command::Check,
+        Op::Load { .. } => Command::Load,
     };
     let mut req = Request {
         program: program.as_bytes(),
@@ -203,17 +217,17 @@ fn request<'a>(cli: &'a Cli, program: &'a str) -> Request<'a> {
         },
         ..Request::new(command, Frontend::Shell)
     };
-    let update = match &cli.command {
-        Cmd::Run { update, resume } => {
+    let update = match op {
+        Op::Run { update, resume } => {
             req.options.resume = *resume;
             Some(update)
         }
-        Cmd::Check { update } => Some(update),
-        Cmd::Load { updater } => {
+        Op::Check { update } => Some(update),
+        Op::Load { updater } => {
             req.updater = Some(updater.as_bytes());
             None
         }
-        Cmd::Info | Cmd::State | Cmd::ListPorts | Cmd::Completions { .. } => None,
+        Op::Info | Op::State => None,
     };
     if let Some(u) = update {
         req.firmware = Some(u.file.as_bytes());
@@ -244,6 +258,11 @@ impl Say {
         sqnsupgrade::console::TextOut::text(&mut out, text.as_bytes());
         sqnsupgrade::console::TextOut::text(&mut out, b"\n");
     }
+
+    /// Sentence `m` of the catalogue as a line.
+    fn say(&self, m: Msg, args: &[Arg<'_>]) {
+        sqnsupgrade::console::line(&mut self.out.clone(), m, args);
+    }
 }
 
 /// How a command ended, for the exit status, the summary and `--json`.
@@ -257,7 +276,7 @@ enum Ended {
 }
 
 /// Prints the failure lines (and the JSON record) and returns the exit status.
-fn report_failure(f: &Failure, req: &Request<'_>, json: bool) -> ExitCode {
+fn report_failure(f: &Failure, req: &Request<'_>, json: bool) -> u8 {
     let mut lines = String::new();
     report::write_failure(f, req, &mut lines);
     eprint!("{lines}");
@@ -270,17 +289,27 @@ fn report_failure(f: &Failure, req: &Request<'_>, json: bool) -> ExitCode {
             record::to_json(&record::fields(&record, Some(&lines)))
         );
     }
-    ExitCode::from(report::failure_status(f))
+    report::failure_status(f)
 }
 
 /// Runs the command line `args` (the program's name first) and returns the exit status.
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    ExitCode::from(exit_status(args))
+}
+
+/// Runs the command line `args` (the program's name first) and returns the exit status as
+/// a number (0, 1, 2 or 130: `report::status`).
+pub fn exit_status(args: impl IntoIterator<Item = OsString>) -> u8 {
     let args: Vec<OsString> = args.into_iter().collect();
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return if e.use_stderr() {
+                report::status::BAD_INPUT
+            } else {
+                report::status::OK
+            };
         }
     };
     host::install_ctrl_c();
@@ -288,24 +317,24 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         .first()
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_else(|| "sqnsupgrade".into());
-    if matches!(cli.command, Cmd::ListPorts) {
-        return list_ports();
-    }
-    if let Cmd::Completions { shell } = cli.command {
-        use clap::CommandFactory;
-        clap_complete::generate(
-            shell,
-            &mut Cli::command(),
-            "sqnsupgrade",
-            &mut std::io::stdout(),
-        );
-        return ExitCode::SUCCESS;
-    }
+    let op = match &cli.command {
+        Cmd::Modem(op) => op,
+        Cmd::ListPorts => return list_ports(),
+        Cmd::Completions { shell } => {
+            use clap::CommandFactory;
+            use std::io::Write;
+            // Written whole afterwards: clap_complete panics on a closed pipe (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "sqnsupgrade", &mut script);
+            let _ = std::io::stdout().write_all(&script);
+            return report::status::OK;
+        }
+    };
     let say = Say {
         out: Terminal { stderr: cli.json },
     };
     if cli.port.as_deref() == Some("sim") {
-        return with_simulator(&cli, &program, &say);
+        return with_simulator(&cli, op, &program, &say);
     }
     let environment = std::env::var(PORT_ENV).ok();
     let found = if cli.port.is_none() && environment.as_deref().is_none_or(str::is_empty) {
@@ -316,13 +345,13 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let (name, source) = match port::choose(cli.port.as_deref(), environment.as_deref(), &found) {
         Ok(chosen) => chosen,
         // `check` without a modem still checks the files.
-        Err(Error::Port(PortProblem::NoneFound)) if matches!(cli.command, Cmd::Check { .. }) => {
-            return run_command(&cli, &program, None, None, &say);
+        Err(Error::Port(PortProblem::NoneFound)) if matches!(op, Op::Check { .. }) => {
+            return run_command(&cli, op, &program, None, None, &say);
         }
         Err(e) => {
-            let req = request(&cli, &program);
+            let req = request(&cli, op, &program);
             if !found.is_empty() {
-                eprintln!("Serial ports of this computer:");
+                eprintln!("{}", sentence(Msg::PortsHeading, &[]));
                 for f in &found {
                     eprintln!("  {}", f.line());
                 }
@@ -330,77 +359,82 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             return report_failure(&Failure::untouched(e), &req, cli.json);
         }
     };
+    let port = Arg::Text(name.as_bytes());
     match source {
         Source::Option => {}
-        Source::Environment => say.line(&format!("Port {name} (from {PORT_ENV})")),
-        Source::Detected(board) => say.line(&format!("Port {name} ({board})")),
+        Source::Environment => say.say(Msg::SayPortEnv, &[port, Arg::Text(PORT_ENV.as_bytes())]),
+        Source::Detected(board) => say.say(Msg::SayPortBoard, &[port, Arg::Text(board.as_bytes())]),
     }
-    run_command(&cli, &program, Some(&name), None, &say)
+    run_command(&cli, op, &program, Some(&name), None, &say)
 }
 
 /// `list-ports`: every serial port, Pycom boards marked.
-fn list_ports() -> ExitCode {
+fn list_ports() -> u8 {
     let found = port::list();
     if found.is_empty() {
-        println!("No serial ports found.");
+        println!("{}", sentence(Msg::PortsNone, &[]));
     }
     for f in &found {
         println!("{}", f.line());
     }
     let boards = found.iter().filter(|f| f.board().is_some()).count();
-    match boards {
-        0 => println!("No Pycom board connected (connect it over USB; its port appears here)."),
-        1 => println!("One Pycom board: sqnsupgrade uses it when no --port is given."),
-        n => println!("{n} Pycom boards: choose one with --port PORT or {PORT_ENV}."),
-    }
-    ExitCode::SUCCESS
+    let summary = match boards {
+        0 => sentence(Msg::PortsNoBoard, &[]),
+        1 => sentence(Msg::PortsOneBoard, &[]),
+        n => sentence(
+            Msg::PortsBoards,
+            &[
+                Arg::Num(u32::try_from(n).unwrap_or(u32::MAX)),
+                Arg::Msg(Msg::HintSeveralBoards),
+            ],
+        ),
+    };
+    println!("{summary}");
+    report::status::OK
 }
 
 /// `--port sim`: the built-in simulator (Linux and macOS).
-fn with_simulator(cli: &Cli, program: &str, say: &Say) -> ExitCode {
+fn with_simulator(cli: &Cli, op: &Op, program: &str, say: &Say) -> u8 {
     match BuiltinSim::start() {
         Ok(sim) => {
+            let (pty, record) = (
+                Arg::Text(sim.pty.as_bytes()),
+                Arg::Text(sim.record.as_bytes()),
+            );
             if cli.debug {
-                say.line(&format!(
-                    "Using the built-in modem simulator on {} (its record, kept: {})",
-                    sim.pty, sim.record
-                ));
+                say.say(Msg::SimUsingKept, &[pty, record]);
             } else {
-                say.line(&format!(
-                    "Using the built-in modem simulator on {}",
-                    sim.pty
-                ));
+                say.say(Msg::SimUsing, &[pty]);
             }
             let pty = sim.pty.clone();
             let record = sim.record.clone();
-            let code = run_command(cli, program, Some(&pty), Some(&sim), say);
+            let code = run_command(cli, op, program, Some(&pty), Some(&sim), say);
             // Kept to look into when the simulated modem failed or the update was stopped
             // (not for a refused input: the modem was not asked).
-            let failed = [report::status::MODEM_FAILURE, report::status::CANCELLED]
-                .into_iter()
-                .any(|status| code == ExitCode::from(status));
+            let failed = [report::status::MODEM_FAILURE, report::status::CANCELLED].contains(&code);
             sim.stop(cli.debug || failed);
             if failed && !cli.debug {
-                say.line(&format!("The simulator's record is kept: {record}"));
+                say.say(Msg::SimKept, &[Arg::Text(record.as_bytes())]);
             }
             code
         }
         Err(e) => {
             eprintln!("error: {e}");
-            eprintln!("hint: the simulator (sqnsim, next to this program) runs on Linux and macOS: build it with cargo build --workspace");
-            ExitCode::from(report::status::BAD_INPUT)
+            eprintln!("hint: {}", sentence(Msg::HintSimulator, &[]));
+            report::status::BAD_INPUT
         }
     }
 }
 
 fn run_command(
     cli: &Cli,
+    op: &Op,
     program: &str,
     port: Option<&str>,
     sim: Option<&BuiltinSim>,
     say: &Say,
-) -> ExitCode {
-    let req = request(cli, program);
+) -> u8 {
+    let req = request(cli, op, program);
     // A second Ctrl-C ends the process at once: the failure lines for a modem in an
     // unknown state are ready before anything starts.
     let mut second = String::from("\n");
@@ -414,15 +448,12 @@ fn run_command(
         Ok(d) => d,
         Err(e) => return report_failure(&Failure::untouched(e), &req, cli.json),
     };
-    if matches!(cli.command, Cmd::Run { .. } | Cmd::Load { .. }) {
-        say.line(&format!(
-            "<<< Welcome to the SQN3330 firmware updater [{}] >>>",
-            env!("CARGO_PKG_VERSION")
-        ));
+    if matches!(op, Op::Run { .. } | Op::Load { .. }) {
+        sqnsupgrade::console::welcome(&mut say.out.clone());
     }
     let Some(port) = port else {
         // `check` without a modem: the files only.
-        let Cmd::Check { update } = &cli.command else {
+        let Op::Check { update } = op else {
             return report_failure(
                 &Failure::untouched(Error::Port(PortProblem::NoneFound)),
                 &req,
@@ -449,11 +480,8 @@ fn run_command(
     };
     let mut ws = Box::new(Workspace::new());
     let mut updater = Updater::new(hal, options, &mut ws);
-    let ended = match &cli.command {
-        Cmd::ListPorts | Cmd::Completions { .. } => {
-            Ended::Ok(Record::default(), String::new(), Vec::new())
-        }
-        Cmd::State => match updater.state() {
+    let ended = match op {
+        Op::State => match updater.state() {
             Ok(s) => Ended::Ok(
                 Record::from_state(Command::State, Some(s)),
                 state_line(Some(s)),
@@ -461,7 +489,7 @@ fn run_command(
             ),
             Err(f) => Ended::Failed(f),
         },
-        Cmd::Info => match updater.info() {
+        Op::Info => match updater.info() {
             Ok(info) => {
                 let mut r = Record::from_state(Command::Info, info.state);
                 r.take_versions(&info.versions, info.imei.as_deref());
@@ -469,26 +497,29 @@ fn run_command(
             }
             Err(f) => Ended::Failed(f),
         },
-        Cmd::Load { updater: path } => match FileImage::open(path, FileRole::Updater)
+        Op::Load { updater: path } => match FileImage::open(path, FileRole::Updater)
             .map_err(Failure::untouched)
             .and_then(|mut f| updater.load(&mut f))
         {
             Ok(s) => Ended::Ok(
                 Record::from_state(Command::Load, Some(s)),
-                format!("Modem state: {}", state_line(Some(s))),
+                sentence(
+                    Msg::SayModemState,
+                    &[Arg::Text(state_line(Some(s)).as_bytes())],
+                ),
                 Vec::new(),
             ),
             Err(f) => Ended::Failed(f),
         },
-        Cmd::Run { update, .. } => run_update(&mut updater, update, sha256, sim, say),
-        Cmd::Check { update } => check_with_modem(&mut updater, update, sha256),
+        Op::Run { update, .. } => run_update(&mut updater, update, sha256, sim, say),
+        Op::Check { update } => check_with_modem(&mut updater, update, sha256),
     };
     console.close_line();
     finish(ended, &req, cli, say)
 }
 
 /// Prints how the command ended; returns the exit status.
-fn finish(ended: Ended, req: &Request<'_>, cli: &Cli, say: &Say) -> ExitCode {
+fn finish(ended: Ended, req: &Request<'_>, cli: &Cli, say: &Say) -> u8 {
     match ended {
         Ended::Ok(record, summary, extra) => {
             if !summary.is_empty() {
@@ -499,12 +530,12 @@ fn finish(ended: Ended, req: &Request<'_>, cli: &Cli, say: &Say) -> ExitCode {
                 fields.extend(extra);
                 println!("{}", record::to_json(&fields));
             }
-            ExitCode::SUCCESS
+            report::status::OK
         }
         Ended::Failed(f) => report_failure(&f, req, cli.json),
         Ended::SimulatorMismatch(text) => {
             eprintln!("{text}");
-            ExitCode::from(report::status::MODEM_FAILURE)
+            report::status::MODEM_FAILURE
         }
     }
 }
@@ -546,12 +577,15 @@ fn run_update<H: Hal>(
             let mut summary = host::done_line(&outcome);
             if let (Some(sim), Some(Some(expected))) = (sim, expected) {
                 match sim.verify(&expected) {
-                    Some(true) => summary.push_str("\nSimulator check: the image it received is identical to the file, no protocol violations."),
+                    Some(true) => {
+                        summary.push('\n');
+                        summary.push_str(&sentence(Msg::SimIdentical, &[]));
+                    }
                     _ => {
                         say.line(&summary);
-                        return Ended::SimulatorMismatch(format!(
-                            "Simulator check FAILED: the image it received differs from the file, or it saw protocol violations: see {}/log.json",
-                            sim.record
+                        return Ended::SimulatorMismatch(sentence(
+                            Msg::SimDiffers,
+                            &[Arg::Text(sim.record.as_bytes())],
                         ));
                     }
                 }

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use sqnsupgrade::console::TextOut;
 use sqnsupgrade::error::{Error, FileProblem, FileRole};
 use sqnsupgrade::hal::{Cancel, Clock, Confirm, Hal, ImageSource};
+use sqnsupgrade::msg::{Arg, Msg};
 use sqnsupgrade::state::State;
 use sqnsupgrade::updater::{Failure, Outcome, Updater};
 use std::fs::File;
@@ -329,6 +330,13 @@ impl TextOut for Stdout {
     }
 }
 
+/// Sentence `m` of the engine's catalogue (`src/messages.txt`), its `{}` filled with `args`.
+pub fn sentence(m: Msg, args: &[Arg<'_>]) -> String {
+    let mut s = String::new();
+    sqnsupgrade::msg::write(&mut s, m, args);
+    s
+}
+
 /// The state as users read it: `2 application mode (FFF)` or `unknown (no answer)` (the
 /// engine's words).
 pub fn state_line(state: Option<State>) -> String {
@@ -357,17 +365,27 @@ pub fn run_files<H: Hal>(
 
 /// The closing line of a successful update.
 pub fn done_line(outcome: &Outcome) -> String {
-    format!(
-        "Done: {} bytes sent in {:.1} s; modem now in {}.",
-        outcome.bytes_sent,
-        outcome.elapsed_ms as f64 / 1000.0,
-        state_line(outcome.state_after)
+    let seconds = format!("{:.1}", outcome.elapsed_ms as f64 / 1000.0);
+    sentence(
+        Msg::SayDone,
+        &[
+            Arg::Num(outcome.bytes_sent),
+            Arg::Text(seconds.as_bytes()),
+            Arg::Text(state_line(outcome.state_after).as_bytes()),
+        ],
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_welcome_line_says_the_version_of_sqnsupgrade_version_and_the_package() {
+        // The engine's welcome line (every front end's) and the host's `--version` and
+        // `sqnsupgrade.VERSION` say one version.
+        assert_eq!(sqnsupgrade::VERSION, env!("CARGO_PKG_VERSION"));
+    }
 
     fn image(tag: &str, data: &[u8]) -> String {
         let path =

@@ -5,6 +5,7 @@
 
 use sqnsupgrade::error::{Error, PortProblem};
 use sqnsupgrade::hal::Link;
+use sqnsupgrade::msg::Msg;
 use std::io::{self, Read, Write};
 use std::time::Duration;
 
@@ -72,7 +73,8 @@ impl Found {
             .usb
             .is_some_and(|(v, p)| v == PYCOM_VID && PYCOM_DFU.contains(&p))
         {
-            s.push_str("  (a Pycom board in firmware-update mode: unplug it and plug it in)");
+            s.push_str("  ");
+            s.push_str(&crate::sentence(Msg::PortDfu, &[]));
         }
         s
     }
@@ -133,12 +135,10 @@ pub fn choose(
     if let Some(p) = environment.filter(|p| !p.is_empty()) {
         return Ok((p.to_string(), Source::Environment));
     }
-    let boards: Vec<&Found> = found.iter().filter(|f| f.board().is_some()).collect();
+    let boards: Vec<(&Found, &'static str)> =
+        found.iter().filter_map(|f| Some((f, f.board()?))).collect();
     match boards.as_slice() {
-        [one] => Ok((
-            one.name.clone(),
-            Source::Detected(one.board().unwrap_or("a Pycom board")),
-        )),
+        [(one, board)] => Ok((one.name.clone(), Source::Detected(board))),
         [] => Err(Error::Port(PortProblem::NoneFound)),
         _ => Err(Error::Port(PortProblem::Several)),
     }

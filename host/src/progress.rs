@@ -4,10 +4,11 @@
 //! other event (messages, the modem's dots, the waits, the failure lines) is the engine's
 //! familiar console text, as on the board.
 
-use crate::Terminal;
+use crate::{sentence, Terminal};
 use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sqnsupgrade::console::Console;
 use sqnsupgrade::hal::{Event, Events, Payload};
+use sqnsupgrade::msg::{Arg, Msg};
 use std::collections::VecDeque;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -84,12 +85,6 @@ impl Transfer {
 }
 
 impl HostEvents {
-    /// Events printed on standard output (a bar when it is a terminal); `debug` also prints
-    /// the AT commands and replies.
-    pub fn stdout(debug: bool) -> HostEvents {
-        HostEvents::new(debug, Terminal { stderr: false })
-    }
-
     /// Events printed on `out`: a bar when it is a terminal, lines otherwise.
     pub fn new(debug: bool, out: Terminal) -> HostEvents {
         let terminal = if out.stderr {
@@ -119,12 +114,10 @@ impl HostEvents {
     fn start(&mut self, what: Payload, total: u32) {
         self.console.close_line();
         let now = Instant::now();
+        // `Sending the image: 5996938 bytes`: the first line on a pipe, the bar's head on a
+        // terminal.
+        let head = sentence(Msg::SaySending, &[Arg::Msg(name(what)), Arg::Num(total)]);
         let total = u64::from(total);
-        let name = match what {
-            Payload::Firmware => "the image",
-            Payload::Updater => "updater.elf",
-            Payload::Bootrom => "the bootrom package",
-        };
         let bar = if self.terminal {
             let target = if self.out.stderr {
                 ProgressDrawTarget::stderr()
@@ -134,15 +127,15 @@ impl HostEvents {
             let bar = ProgressBar::with_draw_target(Some(total), target);
             bar.set_style(
                 ProgressStyle::with_template(
-                    "Sending {msg} [{bar:32.cyan/blue}] {percent:>3}% {bytes}/{total_bytes} {binary_bytes_per_sec} ETA {eta}",
+                    "{msg} [{bar:32.cyan/blue}] {percent:>3}% {bytes} {binary_bytes_per_sec} ETA {eta}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("#>-"),
             );
-            bar.set_message(name);
+            bar.set_message(head);
             Some(bar)
         } else {
-            self.line(&format!("Sending {name}: {total} bytes"));
+            self.line(&head);
             None
         };
         self.transfer = Some(Transfer::new(what, total, now, bar));
@@ -179,35 +172,51 @@ impl HostEvents {
         } else if t.next_tenth <= 10 {
             self.line(&line(&t, now));
         }
-        let secs = t.started.elapsed().as_secs_f64();
-        let what = match t.what {
-            Payload::Firmware => "image",
-            Payload::Updater => "updater.elf",
-            Payload::Bootrom => "bootrom package",
-        };
-        self.line(&format!(
-            "Sent the {what}: {} bytes in {secs:.1} s",
-            t.total
+        let secs = format!("{:.1}", t.started.elapsed().as_secs_f64());
+        self.line(&sentence(
+            Msg::SaySent,
+            &[
+                Arg::Msg(name(t.what)),
+                Arg::Num(u32::try_from(t.total).unwrap_or(u32::MAX)),
+                Arg::Text(secs.as_bytes()),
+            ],
         ));
+    }
+}
+
+/// What is being sent, as `Sending ...` and `Sent ...` name it.
+fn name(what: Payload) -> Msg {
+    match what {
+        Payload::Firmware => Msg::PayloadFirmware,
+        Payload::Updater => Msg::PayloadUpdater,
+        Payload::Bootrom => Msg::PayloadBootrom,
     }
 }
 
 /// `  40% (2,398,775 of 5,996,938 bytes, 981.9 kB/s, 4 s left)` (1 kB = 1000 bytes): the
 /// rate of the last few seconds, and the time left at that rate.
 fn line(t: &Transfer, now: Instant) -> String {
-    let percent = (t.done * 100).checked_div(t.total).unwrap_or(100);
+    let percent = format!("{:>3}", (t.done * 100).checked_div(t.total).unwrap_or(100));
     let rate = t.recent_rate(now);
-    let left = if rate > 0.0 && t.done < t.total {
-        format!(", {:.0} s left", (t.total - t.done) as f64 / rate)
+    let kbs = format!("{:.1}", rate / 1000.0);
+    let rate = if rate > 0.0 && t.done < t.total {
+        let left = format!("{:.0}", (t.total - t.done) as f64 / rate);
+        let args = [Arg::Text(kbs.as_bytes()), Arg::Text(left.as_bytes())];
+        sentence(Msg::ProgressRateLeft, &args)
     } else {
-        String::new()
+        sentence(Msg::ProgressRate, &[Arg::Text(kbs.as_bytes())])
     };
-    format!(
-        "  {percent:>3}% ({} of {} bytes, {:.1} kB/s{left})",
-        HumanCount(t.done),
-        HumanCount(t.total),
-        rate / 1000.0
-    )
+    let (done, total) = (
+        HumanCount(t.done).to_string(),
+        HumanCount(t.total).to_string(),
+    );
+    let args = [
+        Arg::Text(percent.as_bytes()),
+        Arg::Text(done.as_bytes()),
+        Arg::Text(total.as_bytes()),
+        Arg::Text(rate.as_bytes()),
+    ];
+    format!("  {}", sentence(Msg::SayProgress, &args))
 }
 
 impl Events for HostEvents {
@@ -236,6 +245,30 @@ impl Events for HostEvents {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_and_last_lines_name_what_is_sent() {
+        let start = |what| {
+            sentence(
+                Msg::SaySending,
+                &[Arg::Msg(name(what)), Arg::Num(5_996_938)],
+            )
+        };
+        assert_eq!(start(Payload::Firmware), "Sending the image: 5996938 bytes");
+        assert_eq!(
+            start(Payload::Updater),
+            "Sending updater.elf: 5996938 bytes"
+        );
+        let end = sentence(
+            Msg::SaySent,
+            &[
+                Arg::Msg(name(Payload::Bootrom)),
+                Arg::Num(54_854),
+                Arg::Text(b"1.5"),
+            ],
+        );
+        assert_eq!(end, "Sent the bootrom package: 54854 bytes in 1.5 s");
+    }
 
     #[test]
     fn a_line_says_percent_bytes_rate_and_time_left() {

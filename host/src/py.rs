@@ -36,11 +36,11 @@ use pyo3::types::PyDict;
 use sqnsupgrade::console::{Console, TextOut};
 use sqnsupgrade::error::{Error, FileProblem, FileRole, PortProblem};
 use sqnsupgrade::hal::{Cancel, Clock, Event, Events, Parts};
+use sqnsupgrade::msg::Msg;
 use sqnsupgrade::report::{self, Command, Frontend, Record, Request, UserOptions, Value};
 use sqnsupgrade::updater::{Failure, Updater, Workspace, FAST_BAUD};
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -286,9 +286,7 @@ impl Args {
 fn operate(args: &Args, call: &Call) -> Last {
     let mut out = PyOut(call);
     if args.command == Command::Run {
-        out.text(b"<<< Welcome to the SQN3330 firmware updater [");
-        out.text(VERSION.as_bytes());
-        out.text(b"] >>>\n");
+        sqnsupgrade::console::welcome(&mut out);
     }
     if BUSY.swap(true, Ordering::SeqCst) {
         return Last {
@@ -298,9 +296,9 @@ fn operate(args: &Args, call: &Call) -> Last {
                 ..Record::default()
             },
             lines: Some(Lines {
-                error: "another sqnsupgrade call is running".into(),
+                error: crate::sentence(Msg::ErrBusy, &[]),
                 hint: String::new(),
-                modem: "not changed".into(),
+                modem: crate::sentence(Msg::ModemNotChanged, &[]),
                 next: String::new(),
             }),
         };
@@ -359,7 +357,7 @@ fn engine(
     }
     if run && args.flow_control {
         console.event(&Event::Message(
-            b"flow control is not supported; continuing without",
+            crate::sentence(Msg::SayNoFlowControl, &[]).as_bytes(),
         ));
     }
     // No port: SQNSUPGRADE_PORT, else the one Pycom board connected (as the CLI).
@@ -663,7 +661,7 @@ fn py_main(py: Python<'_>, argv: Option<Vec<OsString>>) -> PyResult<u8> {
         }
     }
     let code = py.detach(|| {
-        let code = crate::cli::main(argv);
+        let code = crate::cli::exit_status(argv);
         use std::io::Write;
         let _ = std::io::stdout().flush();
         code
@@ -674,10 +672,7 @@ fn py_main(py: Python<'_>, argv: Option<Vec<OsString>>) -> PyResult<u8> {
             let _ = signal.call_method1("signal", (number, handler));
         }
     }
-    // ExitCode keeps its number to itself: find it among the u8 it is made from.
-    Ok((0..=u8::MAX)
-        .find(|&n| ExitCode::from(n) == code)
-        .unwrap_or(report::status::MODEM_FAILURE))
+    Ok(code)
 }
 
 /// sqnsupgrade: update the Sequans SQN3330 LTE modem of Pycom GPy, FiPy and G01 boards

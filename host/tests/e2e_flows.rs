@@ -19,6 +19,13 @@ fn fff_update_from_application_mode() {
     let sim = Sim::start(&["--state", "2"]);
     let run = sim.cli(&["run", s(&dup)]);
     assert_ok(&run);
+    // The engine's welcome line (src/messages.txt), as the board and the Python package
+    // print it.
+    let welcome = format!(
+        "<<< Welcome to the SQN3330 firmware updater [{}] >>>\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(run.stdout.starts_with(&welcome), "{}", run.all());
     assert!(
         run.stdout
             .contains("Session opened: version 1, max transfer 8192 bytes"),

@@ -31,9 +31,10 @@ pub mod sys {
 use crate::console::{Console, TextOut};
 use crate::error::{Error, FileProblem, FileRole, OptionProblem};
 use crate::hal::{Cancel, Clock, Confirm, Event, Events, ImageSource, Link};
+use crate::msg::{self, Msg};
 use crate::report::call::{self, Opt, OPTIONS};
 use crate::report::{self, Command, Frontend, Record, Request, UserOptions, Value};
-use crate::text::{Sink, Text};
+use crate::text::Text;
 use crate::updater::{Failure, Updater, Workspace};
 use core::cell::UnsafeCell;
 use core::mem::MaybeUninit;
@@ -515,8 +516,8 @@ pub unsafe extern "C" fn sqn_rs_call(ctx: *mut sqn_ctx_t, req: *const sqn_reques
         };
         // SAFETY: no reference to RECORD or LINES is alive while the engine runs.
         let [error, _, modem, _] = unsafe { keep(record) };
-        error.put("another sqnsupgrade call is running");
-        modem.put("not changed");
+        msg::write(error, Msg::ErrBusy, &[]);
+        msg::write(modem, Msg::ModemNotChanged, &[]);
         return i32::from(report::status::BUSY);
     }
     // SAFETY: BUSY guarantees this is the only reference to the workspace.
@@ -530,6 +531,15 @@ pub unsafe extern "C" fn sqn_rs_call(ctx: *mut sqn_ctx_t, req: *const sqn_reques
     let status = run_call(hal, ws, req, command, ctx);
     BUSY.store(false, Ordering::Release);
     status
+}
+
+/// `_sqnsupgrade.welcome()`: the welcome line every front end prints (the catalogue's).
+///
+/// # Safety
+/// `ctx` must be valid for the call, as the glue's `_sqnsupgrade.welcome` guarantees.
+#[no_mangle]
+pub unsafe extern "C" fn sqn_rs_welcome(ctx: *mut sqn_ctx_t) {
+    crate::console::welcome(&mut MpPrint { ctx });
 }
 
 /// One command, start to end: the record, and on failure the four lines.
@@ -656,6 +666,7 @@ fn dispatch<'r>(
 #[cfg(not(feature = "std"))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    use crate::text::Sink;
     let mut text: crate::text::Text<120> = crate::text::Text::new();
     text.put("Rust panic");
     if let Some(at) = info.location() {

@@ -354,58 +354,17 @@ impl Cmd {
     }
 }
 
-/// Splits a line into words as a POSIX shell does (quotes, backslashes); refuses what a
-/// shell would not run as one plain command (unbalanced quotes, `(`, `)`, `;`, `|`, `&`,
-/// `<`, `>` outside quotes).
+/// Splits a line into words as a POSIX shell does (`shlex`: quotes, backslashes); refuses
+/// what a shell would not run as one plain command (unbalanced quotes, an unquoted `(`,
+/// `)`, `;`, `|`, `&`, `<` or `>`).
 pub fn shell_words(line: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            ' ' | '\t' => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => word.push(c),
-                        None => return Err(format!("unbalanced ' in {line}")),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => word.push(chars.next().ok_or("trailing \\")?),
-                        Some(c) => word.push(c),
-                        None => return Err(format!("unbalanced \" in {line}")),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                word.push(chars.next().ok_or("trailing \\")?);
-            }
-            '(' | ')' | ';' | '|' | '&' | '<' | '>' => {
-                return Err(format!("a shell would not run this as one command: {line}"))
-            }
-            c => {
-                in_word = true;
-                word.push(c);
-            }
+    let words = shlex::split(line).ok_or_else(|| format!("unbalanced quotes in {line}"))?;
+    // Such a character is quoted (or escaped) when the text before it does not split: a
+    // quote is still open there, or it ends with a backslash.
+    for (at, c) in line.char_indices() {
+        if "();|&<>".contains(c) && line.get(..at).and_then(shlex::split).is_some() {
+            return Err(format!("a shell would not run this as one command: {line}"));
         }
-    }
-    if in_word {
-        words.push(word);
     }
     Ok(words)
 }
@@ -513,4 +472,30 @@ pub fn follow_advice(bench: &mut Bench, hint: &str) {
         bench.port.power_cycle();
         bench.port.sleep_ms(10_000);
     }
+}
+
+#[test]
+fn a_next_line_splits_as_a_shell_splits_it() {
+    let words = shell_words(r#"sqnsupgrade --port '/dev/tty (1)' run "a \"b\" \x.dup" c\ d"#);
+    assert_eq!(
+        words.unwrap(),
+        [
+            "sqnsupgrade",
+            "--port",
+            "/dev/tty (1)",
+            "run",
+            r#"a "b" \x.dup"#,
+            "c d"
+        ]
+    );
+    for line in [
+        "sqnsupgrade run a.dup; rm x",
+        "sqnsupgrade run a.dup > log",
+        "sqnsupgrade run $(x) a.dup",
+        "sqnsupgrade run 'a.dup",
+        "sqnsupgrade run a.dup\\",
+    ] {
+        assert!(shell_words(line).is_err(), "{line}");
+    }
+    assert!(shell_words(r"sqnsupgrade run a\;b.dup").is_ok());
 }

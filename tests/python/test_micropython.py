@@ -8,6 +8,7 @@ simulator recorded (byte for byte, no violations) and what MicroPython printed.
 
 import ast
 import os
+import re
 import subprocess
 
 import pytest
@@ -17,6 +18,10 @@ from simtools import (REPO, Sim, changing_commands, last_transfer_bytes, make_du
 
 MICROPYTHON = os.environ.get("SQN_MICROPYTHON", str(REPO / "build" / "micropython-sqn"))
 SCENARIO = REPO / "tests" / "micropython" / "scenario.py"
+# The engine's welcome line (src/messages.txt) with the engine's version (Cargo.toml), as
+# the CLI and the Python package print it too.
+ENGINE_VERSION = re.search(r'^version = "([^"]+)"', (REPO / "Cargo.toml").read_text(), re.M).group(1)
+WELCOME = "<<< Welcome to the SQN3330 firmware updater [%s] >>>\n" % ENGINE_VERSION
 
 
 def mp(name, sim, *args, timeout=240):
@@ -46,6 +51,8 @@ def test_run_fff(tmp_path):
     with Sim(tmp_path / "sim") as sim:
         code, out, t = mp("run", sim, dup)
     assert code == 0 and t["ok"] is True, out
+    # Not a Pycom board (the unix port): the welcome line alone.
+    assert out.startswith(WELCOME) and ">>> " not in out.splitlines()[1], out
     assert "Sending 700000 bytes: [########################################] 100%" in out
     assert t["result"]["state_after"] == 2 and t["result"]["build_after"] == 41065, t
     assert_clean(sim.log)
@@ -174,6 +181,68 @@ def test_a_call_from_a_callback_is_refused_and_leaves_the_running_call_alone(tmp
     assert r["next"] == "sqnsupgrade.run('%s', load_fff=False, port='%s')" % (dup, sim.pty), r
     assert four_lines(out)["next"] == r["next"], out
     assert_clean(sim.log)
+
+
+def on_a_board(tmp_path, sim, code, timeout=120):
+    """Runs `code` as a Pycom GPy would (tests/micropython/board_standins.py, installed
+    first: UART 1 is the simulator's pty, network.LTE counts reconnect_uart(), os.uname()
+    names a GPy); returns (exit code, output, {tag: value}) as mp() does."""
+    script = tmp_path / "board.py"
+    script.write_text("import sys\nimport board_standins\n\nboard_standins.install(sys.argv[1])\n"
+                      "\n\ndef show(tag, value):\n    print('@@%s=%r' % (tag, value))\n\n\n" + code)
+    flash = tmp_path / "flash"
+    flash.mkdir()
+    shim = os.environ.get("SQN_SHIM_DIR", str(REPO / "python_shim"))
+    env = dict(os.environ, SQN_MODEM=sim.pty,
+               MICROPYPATH="%s:%s" % (shim, REPO / "tests" / "micropython"))
+    done = subprocess.run([MICROPYTHON, str(script), str(flash)], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+    tags = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("@@"):
+            key, _, value = line[2:].partition("=")
+            tags[key] = ast.literal_eval(value)
+    return done.returncode, done.stdout + done.stderr, tags
+
+
+IMEI_AND_INFO = """
+import os
+import sqnsupgrade
+from network import LTE
+
+show("version", sqnsupgrade.VERSION)
+show("imei", sqnsupgrade.imei())
+show("lte_imei", LTE.reconnects)
+show("imei_kept", sqnsupgrade.imei(hangup=False))
+show("lte_imei_kept", LTE.reconnects)
+show("imei_port", sqnsupgrade.imei(port=os.getenv("SQN_MODEM")))
+show("lte_imei_port", LTE.reconnects)
+show("info", sqnsupgrade.info())
+show("lte_info", LTE.reconnects)
+"""
+
+
+def test_imei_gives_the_uart_back_to_the_lte_driver_as_info_does(tmp_path):
+    with Sim(tmp_path / "sim") as sim:
+        code, out, t = on_a_board(tmp_path, sim, IMEI_AND_INFO)
+    assert code == 0 and t["info"] is True, out
+    assert t["imei"] == t["imei_kept"] == t["imei_port"] == "354347090000123", out
+    # hangup=True (the default): the UART 1 it opened goes back to the LTE driver, as after
+    # info() and run(); hangup=False keeps it; a port= the caller gave is not the driver's.
+    assert t["lte_imei"] == 1 and t["lte_imei_kept"] == 1 and t["lte_imei_port"] == 1, out
+    assert t["lte_info"] == 2, out
+    assert_clean(sim.log)
+    assert changing_commands(sim.log) == []
+
+
+def test_the_welcome_line_on_a_board_is_the_engines(tmp_path):
+    with Sim(tmp_path / "sim") as sim:
+        code, out, t = on_a_board(tmp_path, sim, IMEI_AND_INFO)
+    assert code == 0 and t["info"] is True, out
+    # info() alone says it (imei() is quiet), then the line naming the board (os.uname()).
+    assert out.count("<<< Welcome") == 1, out
+    assert WELCOME + ">>> GPy with firmware version 1.20.2.r6\n" in out, out
+    assert t["version"] == ENGINE_VERSION, out
 
 
 def four_lines(out):
