@@ -509,9 +509,10 @@ static sqn_text_t sqn_text_of(mp_obj_t o) {
 // strings (a name MicroPython never interned cannot be one of them).
 typedef struct sqn_option_entry {
     uint16_t name;
-    uint8_t kind;      // enum sqn_kind
-    uint16_t place;    // offset in sqn_options_t, or callback slot
+    uint16_t kind : 4;     // enum sqn_kind
+    uint16_t place : 12;   // offset in sqn_options_t (checked below), or callback slot
 } sqn_option_entry_t;
+_Static_assert(sizeof(sqn_options_t) < 4096, "an option's offset needs 12 bits");
 #define SQN_OPTION_ENTRY(name, kind, place) { MP_QSTR_##name, kind, place },
 static const sqn_option_entry_t sqn_options[] = { SQN_OPTIONS(SQN_OPTION_ENTRY) };
 #define SQN_QSTR_ENTRY(name) MP_QSTR_##name,

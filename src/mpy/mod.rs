@@ -372,9 +372,10 @@ fn num(req: &sqn_request_t, o: Opt, value: i32) -> Option<u32> {
     given(req, o).then_some(value as u32)
 }
 
-/// A truth option's value (false when not given).
-fn flag(req: &sqn_request_t, o: Opt, value: i32) -> bool {
-    given(req, o) && value != 0
+/// A truth option's value: false when not given (the glue zeroes the request, and
+/// writes only the options given).
+fn flag(value: i32) -> bool {
+    value != 0
 }
 
 /// The options as the user gave them (the engine checks them).
@@ -382,8 +383,8 @@ fn user_options(req: &sqn_request_t) -> UserOptions {
     let o = &req.options;
     let default = UserOptions::default();
     UserOptions {
-        fff: flag(req, Opt::Fff, o.fff),
-        on_the_fly: flag(req, Opt::OnTheFly, o.on_the_fly),
+        fff: flag(o.fff),
+        on_the_fly: flag(o.on_the_fly),
         block_size: match num(req, Opt::BlockSize, o.block_size) {
             Some(0) => None,
             Some(n) => Some(n),
@@ -393,9 +394,9 @@ fn user_options(req: &sqn_request_t) -> UserOptions {
             None | Some(0) => default.reply_timeout_s,
             Some(n) => n,
         },
-        resume: flag(req, Opt::Resume, o.resume),
-        verbose: flag(req, Opt::Verbose, o.verbose),
-        allow_truncated: flag(req, Opt::AllowTruncated, o.allow_truncated),
+        resume: flag(o.resume),
+        verbose: flag(o.verbose),
+        allow_truncated: flag(o.allow_truncated),
     }
 }
 
@@ -525,8 +526,8 @@ pub unsafe extern "C" fn sqn_rs_call(ctx: *mut sqn_ctx_t, req: *const sqn_reques
     let hal = MpHal {
         ctx,
         baud: num(req, Opt::Baudrate, req.options.baudrate).unwrap_or(0),
-        console: flag(req, Opt::Print, req.options.print)
-            .then(|| Console::new(MpPrint { ctx }, flag(req, Opt::Debug, req.options.debug))),
+        console: flag(req.options.print)
+            .then(|| Console::new(MpPrint { ctx }, flag(req.options.debug))),
     };
     let status = run_call(hal, ws, req, command, ctx);
     BUSY.store(false, Ordering::Release);
@@ -636,8 +637,7 @@ fn dispatch<'r>(
         }
         Command::Uart => {
             let mut up = MpImage::arg(ctx, updater_elf, FileRole::Updater)?;
-            let state =
-                updater.prepare_for_mirror(flag(req, Opt::FfhMode, o.ffh_mode), up.as_mut())?;
+            let state = updater.prepare_for_mirror(flag(o.ffh_mode), up.as_mut())?;
             Record::from_state(Command::Uart, Some(state))
         }
         Command::Ensure => {
