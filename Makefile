@@ -32,12 +32,14 @@ demo: setup build
 test: setup lint no-std unit-and-e2e micropython lint-micropython mcu cross xtensa other-systems python-tests python-package fuzz
 
 # Clippy with the default features, then with every feature (the CPython extension's,
-# `python`, included: checking it needs a python3 for pyo3's configuration, no libpython).
+# `python`, included: checking it needs a python3 for pyo3's configuration, no libpython),
+# then the engine with the standard library but not a computer's (`std` without `host`).
 lint:
 	$(CARGO) fmt --all --check
 	cd fuzz && $(CARGO) fmt --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
+	$(CARGO) clippy -p sqnsupgrade --all-targets --no-default-features --features std -- -D warnings
 
 # The MicroPython layer (feature micropython) linted too, with the unix port's headers.
 lint-micropython: micropython

@@ -105,7 +105,7 @@ mod messages {
                 Some(n) => (n.trim(), true),
                 None => (name.trim(), false),
             };
-            let msg = if host_only && env::var_os("CARGO_FEATURE_STD").is_none() {
+            let msg = if host_only && env::var_os("CARGO_FEATURE_HOST").is_none() {
                 ""
             } else {
                 msg

@@ -105,15 +105,15 @@ pub enum FileProblem {
     /// The image's URL is https, and this firmware has no TLS (`ssl`).
     NoTls,
     /// Larger than 4 GiB: no firmware file is.
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     TooBig,
     /// Not a regular file (a FIFO, a device, a folder): it cannot be read twice or sized.
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     NotRegular,
     /// A firmware package (zip, or a folder given to `ensure()`) without a `.dup` image.
     NoImageInPackage,
     /// A zip that cannot be read.
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     BadPackage,
 }
 
@@ -244,7 +244,7 @@ pub enum Error {
     LinkGone,
     /// No serial port could be used (on a computer only: a board's firmware has no such
     /// error, and no code for it).
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     Port(PortProblem),
     /// After the update the modem did not come back in application mode.
     NotBackInApplication,
@@ -300,7 +300,7 @@ impl Error {
             Error::BadOption(OptionProblem::Sha256) => Msg::HintSha256,
             Error::MicroPythonPrompt => Msg::HintMicropython,
             Error::LinkGone => Msg::HintLinkGone,
-            #[cfg(feature = "std")]
+            #[cfg(feature = "host")]
             Error::Port(p) => p.msgs().1,
             Error::NotBackInApplication => Msg::HintPowerCycle,
             Error::WrongBuild { .. } => Msg::HintWrongBuild,
@@ -322,7 +322,7 @@ impl Error {
 
     /// A port that could not be used (computers only).
     fn is_port_problem(&self) -> bool {
-        #[cfg(feature = "std")]
+        #[cfg(feature = "host")]
         if let Error::Port(_) = self {
             return true;
         }
@@ -353,12 +353,12 @@ impl FileProblem {
             FileProblem::NoLength => Msg::HintFileNoLength,
             FileProblem::Redirects => Msg::HintFileRedirects,
             FileProblem::NoTls => Msg::HintFileNoTls,
-            #[cfg(feature = "std")]
+            #[cfg(feature = "host")]
             FileProblem::TooBig => Msg::HintFileTooBig,
-            #[cfg(feature = "std")]
+            #[cfg(feature = "host")]
             FileProblem::NotRegular => Msg::HintFileNotRegular,
             FileProblem::NoImageInPackage => Msg::HintFileNoImageInPackage,
-            #[cfg(feature = "std")]
+            #[cfg(feature = "host")]
             FileProblem::BadPackage => Msg::HintFileBadPackage,
         }
     }
@@ -392,12 +392,12 @@ impl FileProblem {
             FileProblem::NoLength => (Msg::FileNoLength, 0, 0),
             FileProblem::Redirects => (Msg::FileRedirects, 0, 0),
             FileProblem::NoTls => (Msg::FileNoTls, 0, 0),
-            #[cfg(feature = "std")]
+            #[cfg(feature = "host")]
             FileProblem::TooBig => (Msg::FileTooBig, 0, 0),
-            #[cfg(feature = "std")]
+            #[cfg(feature = "host")]
             FileProblem::NotRegular => (Msg::FileNotRegular, 0, 0),
             FileProblem::NoImageInPackage => (Msg::FileNoImageInPackage, 0, 0),
-            #[cfg(feature = "std")]
+            #[cfg(feature = "host")]
             FileProblem::BadPackage => (Msg::FileBadPackage, 0, 0),
         };
         msg::write(out, m, &[Arg::Num(a), Arg::Num(b)]);
@@ -406,7 +406,7 @@ impl FileProblem {
 
 impl PortProblem {
     /// The error and hint sentences.
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     fn msgs(self) -> (Msg, Msg) {
         match self {
             PortProblem::Unavailable => (Msg::ErrPort, Msg::HintPort),
@@ -473,7 +473,7 @@ impl Error {
             Error::BadOption(OptionProblem::Sha256) => (Msg::ErrSha256, num(0), num(0)),
             Error::MicroPythonPrompt => (Msg::ErrMicropython, num(0), num(0)),
             Error::LinkGone => (Msg::ErrLinkGone, num(0), num(0)),
-            #[cfg(feature = "std")]
+            #[cfg(feature = "host")]
             Error::Port(p) => (p.msgs().0, num(0), num(0)),
             Error::NotBackInApplication => (Msg::ErrNotBack, num(0), num(0)),
             Error::WrongBuild { expected, got } => (Msg::ErrWrongBuild, num(got), num(expected)),

@@ -11,6 +11,9 @@
 //! serial ports, the `sqnsupgrade` CLI, the CPython extension module) and the modem
 //! simulator (`sim/`).
 //!
+//! Features: `std` (the standard library: `Display` for the errors), `host` (the default:
+//! a computer's errors and command lines, besides `std`), `micropython` (the board).
+//!
 //! Modules, one concern each:
 //! - [`stp`]: STP frames and the host-side session (the wire, binary part);
 //! - [`at`]: the AT channel (the wire, text part);

@@ -6,14 +6,14 @@ use crate::text::Sink;
 
 use super::next::{given, Arg, NextStep, FULL_IMAGE};
 use super::quote::*;
-#[cfg(feature = "std")]
+#[cfg(feature = "host")]
 use super::request::sha256_digest;
 use super::request::{Command, Frontend, Request};
 use crate::stp::FIELD_BLOCK_SIZE;
 
 /// The SHA-256 to repeat in the command that continues: the user's, when that command
 /// names the same image and the digest is well formed.
-#[cfg(feature = "std")]
+#[cfg(feature = "host")]
 fn sha256_for<'a>(firmware: Arg<'a>, req: &Request<'a>) -> Option<&'a [u8]> {
     let hex = req.sha256?;
     match firmware {
@@ -24,7 +24,7 @@ fn sha256_for<'a>(firmware: Arg<'a>, req: &Request<'a>) -> Option<&'a [u8]> {
 
 /// Writes the shell command for `step` (the CLI exists on computers only: a firmware
 /// build leaves this out).
-#[cfg(feature = "std")]
+#[cfg(feature = "host")]
 fn write_shell(step: NextStep<'_>, req: &Request<'_>, out: &mut dyn Sink) {
     shell_word(req.program, out);
     if let Some(port) = req.port {
@@ -157,15 +157,15 @@ impl PyArgs<'_> {
 fn write_python(step: NextStep<'_>, req: &Request<'_>, out: &mut dyn Sink) {
     let board = req.frontend == Frontend::MicroPython;
     // Only a computer lists ports (a board's firmware has no such step).
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     let (choose_port, step) = match step {
         NextStep::ChoosePort => (true, NextStep::Same),
         other => (false, other),
     };
-    #[cfg(not(feature = "std"))]
+    #[cfg(not(feature = "host"))]
     let choose_port = false;
     let (name, files) = match step {
-        #[cfg(feature = "std")]
+        #[cfg(feature = "host")]
         NextStep::ChoosePort => ("", None), // made Same above
         NextStep::State => ("state", None),
         NextStep::Same if req.command != Command::Run => (req.command.name(), None),
@@ -240,7 +240,7 @@ fn write_python(step: NextStep<'_>, req: &Request<'_>, out: &mut dyn Sink) {
         if o.allow_truncated {
             args.flag("allow_truncated=True");
         }
-        #[cfg(feature = "std")]
+        #[cfg(feature = "host")]
         if let Some(hex) = sha256_for(firmware, req) {
             args.text("sha256=", hex);
         }
@@ -254,7 +254,7 @@ fn write_python(step: NextStep<'_>, req: &Request<'_>, out: &mut dyn Sink) {
 /// Writes the command that continues, for the request's front end.
 pub fn write_next(step: NextStep<'_>, req: &Request<'_>, out: &mut dyn Sink) {
     match req.frontend {
-        #[cfg(feature = "std")]
+        #[cfg(feature = "host")]
         Frontend::Shell => write_shell(step, req, out),
         _ => write_python(step, req, out),
     }

@@ -21,7 +21,7 @@ pub fn write_error(f: &Failure, req: &Request<'_>, out: &mut dyn Sink) {
             out.put(": ");
         }
     }
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     if matches!(f.error, Error::Port(_)) {
         if let Some(port) = req.port {
             out.put_bytes(port);

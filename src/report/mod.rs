@@ -29,9 +29,10 @@ pub use command::write_next;
 pub use lines::{write_error, write_failure, write_hint, write_modem, write_state};
 pub use next::{next_step, Arg, NextStep};
 pub use record::{keys, Lines, Record, Value, KEYS};
-#[cfg(feature = "std")]
+#[cfg(feature = "host")]
 pub use request::sha256_digest;
 pub use request::{failure_status, status, Command, Frontend, Request, UserOptions};
 
-#[cfg(test)]
+// The next steps of computers and boards: the computer's command lines included.
+#[cfg(all(test, feature = "host"))]
 mod tests;

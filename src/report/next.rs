@@ -1,7 +1,7 @@
 //! The policy of the command that continues after a failure: the same command, the update
 //! with other files (a placeholder only where the user must supply a file), or the state.
 
-#[cfg(feature = "std")]
+#[cfg(feature = "host")]
 use crate::error::PortProblem;
 use crate::error::{Error, FileProblem, FileRole};
 use crate::msg::Msg;
@@ -41,7 +41,7 @@ pub enum NextStep<'a> {
     State,
     /// The same command again, on a port the user names (from the list printed above, or
     /// the board's once it is plugged in) (computers only).
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     ChoosePort,
 }
 
@@ -123,7 +123,7 @@ pub fn next_step<'a>(f: &Failure, req: &Request<'a>) -> NextStep<'a> {
                 defaults: true,
             },
             Error::NoResponse | Error::LinkGone => NextStep::State,
-            #[cfg(feature = "std")]
+            #[cfg(feature = "host")]
             // No port or several: the same command, naming the part that was missing.
             Error::Port(PortProblem::Several | PortProblem::NoneFound) => NextStep::ChoosePort,
             _ => NextStep::Same,

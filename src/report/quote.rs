@@ -8,7 +8,7 @@ use super::next::Arg;
 
 /// Writes `s` so that the shell of the system this runs on reads it back as one word: a
 /// POSIX shell, or on Windows cmd.exe and PowerShell.
-#[cfg(feature = "std")]
+#[cfg(feature = "host")]
 pub(super) fn shell_word(s: &[u8], out: &mut dyn Sink) {
     if cfg!(windows) {
         windows_word(s, out)
@@ -18,7 +18,7 @@ pub(super) fn shell_word(s: &[u8], out: &mut dyn Sink) {
 }
 
 /// Writes `s` so that a POSIX shell reads it back as one word.
-#[cfg(feature = "std")]
+#[cfg(feature = "host")]
 pub(super) fn posix_word(s: &[u8], out: &mut dyn Sink) {
     let plain = !s.is_empty()
         && s.iter().all(|&b| {
@@ -41,7 +41,7 @@ pub(super) fn posix_word(s: &[u8], out: &mut dyn Sink) {
 /// the C runtime's and Rust's argument parsing read it back): as it is when it is made of
 /// letters, digits and `_ . \ / : - +` (`C:\Users\me\CATM1-41065.dup`, `COM9`), else in
 /// double quotes, with a `"` as `\"` and the backslashes before one doubled.
-#[cfg(feature = "std")]
+#[cfg(feature = "host")]
 pub(super) fn windows_word(s: &[u8], out: &mut dyn Sink) {
     let plain = !s.is_empty()
         && s.iter().all(|&b| {

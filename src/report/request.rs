@@ -21,7 +21,7 @@ pub enum Command {
     /// `ensure()`'s decision before an update (the board's `main.py`).
     Ensure,
     /// What `run` would do, without changing the modem (computers).
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     Check,
 }
 
@@ -35,7 +35,7 @@ impl Command {
             Command::Load => "load",
             Command::Uart => "uart",
             Command::Ensure => "ensure",
-            #[cfg(feature = "std")]
+            #[cfg(feature = "host")]
             Command::Check => "check",
         }
     }
@@ -149,7 +149,7 @@ pub struct Request<'a> {
     /// The image's SHA-256 as the user typed it (`--sha256`, `sha256=`; computers): kept
     /// in the command that continues while that command names the same image, left out
     /// when it is not 64 hexadecimal digits (it was the problem).
-    #[cfg(feature = "std")]
+    #[cfg(feature = "host")]
     pub sha256: Option<&'a [u8]>,
 }
 
@@ -167,7 +167,7 @@ impl<'a> Request<'a> {
             updater: None,
             bootrom: None,
             options: UserOptions::default(),
-            #[cfg(feature = "std")]
+            #[cfg(feature = "host")]
             sha256: None,
         }
     }
@@ -184,7 +184,7 @@ impl<'a> Request<'a> {
 
 /// The digest a SHA-256 given as text names: 64 hexadecimal digits (either case), else
 /// the bad option (an input error: the modem is not touched).
-#[cfg(feature = "std")]
+#[cfg(feature = "host")]
 pub fn sha256_digest(hex: &[u8]) -> Result<[u8; 32], Error> {
     let bad = Error::BadOption(crate::error::OptionProblem::Sha256);
     if hex.len() != 64 {
