@@ -74,8 +74,8 @@ def main():
         ("run() recovery, updater.elf 60,000 + 200,000 bytes", "0",
          "sqnsupgrade.run(Image(200000), Image(60000, 'elf'), size=200000, %s, uart=u)" % NAME,
          "Image(200000), Image(60000, 'elf'), size=200000, %s" % NAME),
-        ("info()", "2", "sqnsupgrade.info(uart=u)", "op=2"),
-        ("state()", "2", "sqnsupgrade.state(uart=u)", "op=3"),
+        ("info()", "2", "sqnsupgrade.info(uart=u)", "command='info'"),
+        ("state()", "2", "sqnsupgrade.state(uart=u)", "command='state'"),
     ]
     for i, (label, state, call, prepare) in enumerate(calls):
         with McuSim(tmp / ("sim%d" % i), "--state", state) as sim, Board(sim.pty) as board:
