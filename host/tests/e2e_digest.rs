@@ -179,11 +179,7 @@ fn check_reads_the_image_whole_and_compares_its_sha256() {
     let log = sim.stop();
     assert_modem_untouched(&log);
     // Without a modem, the file alone.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sqnsupgrade"))
-        .args(["check", s(&dup), "--sha256", &wrong(&hex)])
-        .env_remove("SQNSUPGRADE_PORT")
-        .output()
-        .unwrap();
+    let out = cli_env(&["check", s(&dup), "--sha256", &wrong(&hex)], &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("SHA-256 given names"));
 }

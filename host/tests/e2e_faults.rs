@@ -159,18 +159,8 @@ fn ctrl_c_mid_transfer_stops_cleanly_and_the_next_run_completes() {
         .spawn()
         .unwrap();
     // Wait until the transfer runs, then press Ctrl-C.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while sim.log()["transfers"]
-        .as_array()
-        .is_none_or(|t| t.is_empty())
-    {
-        assert!(std::time::Instant::now() < deadline, "no transfer started");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    let _ = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
+    wait_for_transfer(&sim, 1500);
+    send_signal(child.id(), libc::SIGINT);
     let status = child.wait().unwrap();
     let mut err = String::new();
     child
@@ -246,18 +236,9 @@ fn a_second_ctrl_c_ends_at_once_and_says_the_state_is_unknown() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while sim.log()["transfers"]
-        .as_array()
-        .is_none_or(|t| t.is_empty())
-    {
-        assert!(std::time::Instant::now() < deadline, "no transfer started");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    wait_for_transfer(&sim, 0);
     for _ in 0..2 {
-        let _ = std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status();
+        send_signal(child.id(), libc::SIGINT);
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let out = child.wait_with_output().unwrap();

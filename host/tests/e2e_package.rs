@@ -151,11 +151,7 @@ fn check_sends_nothing_that_changes_the_modem() {
 fn check_without_a_modem_checks_every_file_of_the_package() {
     let dir = temp_dir("zipnomodem");
     let zip = make_zip(&dir);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sqnsupgrade"))
-        .args(["check", s(&zip.path)])
-        .env_remove("SQNSUPGRADE_PORT")
-        .output()
-        .unwrap();
+    let out = cli_env(&["check", s(&zip.path)], &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(
@@ -273,11 +269,7 @@ fn a_packages_sha256_is_the_package_files_checked_before_the_modem_is_asked() {
     assert_eq!(transfer_bytes(&log, 1), zip.diff);
     assert_eq!(log["software_build"], 41065);
     // `check` without a modem says so.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sqnsupgrade"))
-        .args(["check", s(&zip.path), "--sha256", &hex])
-        .env_remove("SQNSUPGRADE_PORT")
-        .output()
-        .unwrap();
+    let out = cli_env(&["check", s(&zip.path), "--sha256", &hex], &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
     assert!(

@@ -5,15 +5,6 @@ mod common;
 use common::*;
 use std::process::{Command, Output};
 
-fn cli_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sqnsupgrade"));
-    c.args(args).env_remove("SQNSUPGRADE_PORT");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().expect("run sqnsupgrade")
-}
-
 fn text(o: &Output) -> String {
     format!(
         "--- stdout\n{}\n--- stderr\n{}",
@@ -148,14 +139,7 @@ fn a_second_program_on_the_port_is_refused_and_the_update_completes() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while sim.log()["transfers"]
-        .as_array()
-        .is_none_or(|t| t.is_empty())
-    {
-        assert!(std::time::Instant::now() < deadline, "no transfer started");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    wait_for_transfer(&sim, 0);
     // A second updater (or a terminal using the same lock) during the transfer.
     let second = cli_env(&["--port", &sim.pty, "state"], &[]);
     assert_eq!(second.status.code(), Some(2), "{}", text(&second));
@@ -219,9 +203,7 @@ fn the_built_in_simulators_record_is_kept_when_the_update_stops() {
         assert!(out.read_line(&mut line).unwrap() > 0, "{seen}");
         seen.push_str(&line);
     }
-    let _ = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status();
+    send_signal(child.id(), libc::SIGINT);
     out.read_to_string(&mut seen).unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "{seen}");

@@ -136,6 +136,17 @@ pub fn cli(port: &str, args: &[&str]) -> Run {
     }
 }
 
+/// Runs `sqnsupgrade ARGS…` with no port from the environment (`SQNSUPGRADE_PORT`
+/// removed), and the variables `env` set.
+pub fn cli_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sqnsupgrade"));
+    c.args(args).env_remove("SQNSUPGRADE_PORT");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run sqnsupgrade")
+}
+
 /// Writes a `.dup` of `size` bytes (`sqnsim --write-image`): `UPGR`, version 3,
 /// length size − 46, the description, pseudo-random bytes.
 pub fn make_dup(dir: &Path, name: &str, size: usize, description: &str) -> PathBuf {
