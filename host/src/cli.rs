@@ -277,13 +277,10 @@ enum Ended {
 
 /// Prints the failure lines (and the JSON record) and returns the exit status.
 fn report_failure(f: &Failure, req: &Request<'_>, json: bool) -> u8 {
-    let mut lines = String::new();
-    report::write_failure(f, req, &mut lines);
-    eprint!("{lines}");
+    let lines = Lines::of(f, req);
+    eprint!("{}", lines.text());
     if json {
-        let command = req.command;
-        let record = Record::from_failure(command, f);
-        let lines = Lines::of(f, req);
+        let record = Record::from_failure(req.command, f);
         println!(
             "{}",
             record::to_json(&record::fields(&record, Some(&lines)))

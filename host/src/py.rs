@@ -323,12 +323,11 @@ fn operate(args: &Args, call: &Call) -> Last {
             }
         }
         Err(f) => {
-            let mut text = String::new();
-            report::write_failure(&f, &req, &mut text);
-            console.line_parts(b"", text.trim_end().as_bytes());
+            let lines = Lines::of(&f, &req);
+            console.line_parts(b"", lines.text().trim_end().as_bytes());
             Last {
                 record: Record::from_failure(req.command, &f),
-                lines: Some(Lines::of(&f, &req)),
+                lines: Some(lines),
             }
         }
     }

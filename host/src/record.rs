@@ -31,6 +31,13 @@ impl Lines {
         lines
     }
 
+    /// The four lines as printed (`error: ...` to `next: ...`, each ending with a newline).
+    pub fn text(&self) -> String {
+        let mut text = String::new();
+        self.borrowed().write(&mut text);
+        text
+    }
+
     fn borrowed(&self) -> report::Lines<'_> {
         report::Lines {
             error: self.error.as_bytes(),

@@ -595,13 +595,8 @@ fn finish(hal: &mut MpHal, request: &Request<'_>, result: Result<Record, Failure
         report::write_modem(&f, modem);
         report::write_next(report::next_step(&f, request), request, next);
         if let Some(c) = hal.console.as_mut() {
-            for (label, line) in [
-                (&b"error: "[..], error),
-                (b"hint: ", hint),
-                (b"modem: ", modem),
-                (b"next: ", next),
-            ] {
-                c.line_parts(label, line.as_bytes());
+            for (label, line) in report::LABELS.iter().zip([error, hint, modem, next]) {
+                c.line_parts(label.as_bytes(), line.as_bytes());
             }
         }
     }

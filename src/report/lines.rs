@@ -85,15 +85,21 @@ pub fn write_state(state: Option<State>, out: &mut dyn Sink) {
     }
 }
 
+/// The four failure lines' labels, in their order.
+pub const LABELS: [&str; 4] = ["error: ", "hint: ", "modem: ", "next: "];
+
 /// Writes the four failure lines, each ending with a newline.
 pub fn write_failure(f: &Failure, req: &Request<'_>, out: &mut dyn Sink) {
-    out.put("error: ");
+    out.put(LABELS[0]);
     write_error(f, req, out);
-    out.put("\nhint: ");
+    out.put("\n");
+    out.put(LABELS[1]);
     write_hint(f, out);
-    out.put("\nmodem: ");
+    out.put("\n");
+    out.put(LABELS[2]);
     write_modem(f, out);
-    out.put("\nnext: ");
+    out.put("\n");
+    out.put(LABELS[3]);
     write_next(next_step(f, req), req, out);
     out.put("\n");
 }

@@ -26,7 +26,7 @@ pub mod record;
 pub mod request;
 
 pub use command::write_next;
-pub use lines::{write_error, write_failure, write_hint, write_modem, write_state};
+pub use lines::{write_error, write_failure, write_hint, write_modem, write_state, LABELS};
 pub use next::{next_step, Arg, NextStep};
 pub use record::{keys, Lines, Record, Value, KEYS};
 #[cfg(feature = "host")]

@@ -4,9 +4,11 @@
 //! all come from here.
 
 use crate::state::State;
+use crate::text::Sink;
 use crate::updater::{Failure, Method, Outcome};
 use crate::version::Versions;
 
+use super::lines::LABELS;
 use super::request::{failure_status, status, Command};
 
 /// The keys of the result record, in order, each followed by a space (one string: on the
@@ -49,6 +51,21 @@ pub struct Lines<'a> {
     pub modem: &'a [u8],
     /// The `next:` line's text.
     pub next: &'a [u8],
+}
+
+impl Lines<'_> {
+    /// Writes them as [`super::write_failure`] does, each after its label and ending with
+    /// a newline.
+    pub fn write(&self, out: &mut dyn Sink) {
+        for (label, text) in LABELS
+            .iter()
+            .zip([self.error, self.hint, self.modem, self.next])
+        {
+            out.put(label);
+            out.put_bytes(text);
+            out.put("\n");
+        }
+    }
 }
 
 /// The result record of one call: the same keys on the board and on a computer ([`KEYS`]),
